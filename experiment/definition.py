@@ -1,0 +1,305 @@
+"""Experiment definition files: validate, load, and dump a whole experiment as one JSON document.
+
+Validation reads the whole file and reports every problem with its place (``scenario.threats[3].stride``);
+loading writes nothing unless the whole file is valid, and never replaces an experiment that has participants.
+"""
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from experiment.models import Arm, ArmDiagram, Experiment, Hypothesis, Participant
+from threats.models import Diagram, DiagramKind, MaterialSection, Scenario, Stride, Threat
+
+SCHEMA_VERSION = 1
+
+
+class DefinitionError(Exception):
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class _Checker:
+    problems: list[str] = field(default_factory=list)
+
+    def need(self, obj: Any, key: str, kind: type | tuple[type, ...], where: str, *, optional=False) -> Any:
+        if not isinstance(obj, dict):
+            return None
+        if key not in obj:
+            if not optional:
+                self.problems.append(f"{where}.{key}: missing")
+            return None
+        value = obj[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+            self.problems.append(
+                f"{where}.{key}: expected {_KIND_WORDS.get(names, names)}, got {json.dumps(value)[:60]}"
+            )
+            return None
+        if isinstance(value, str) and not optional and not value.strip():
+            self.problems.append(f"{where}.{key}: must not be empty")
+        return value
+
+    def one_of(self, value: Any, allowed: list[str], where: str) -> None:
+        if value is not None and value not in allowed:
+            self.problems.append(f"{where}: {json.dumps(value)} is not one of {', '.join(allowed)}")
+
+    def items(self, obj: Any, key: str, where: str, *, minimum: int = 1) -> list:
+        value = self.need(obj, key, list, where)
+        if value is None:
+            return []
+        if len(value) < minimum:
+            self.problems.append(f"{where}.{key}: needs at least {minimum} item(s), has {len(value)}")
+        for i, item in enumerate(value):
+            if not isinstance(item, dict):
+                self.problems.append(f"{where}.{key}[{i}]: expected an object")
+        return [item for item in value if isinstance(item, dict)]
+
+    def unique(self, values: list, where: str) -> None:
+        seen = set()
+        for value in values:
+            if value in seen:
+                self.problems.append(f"{where}: {json.dumps(value)} appears more than once")
+            seen.add(value)
+
+
+_KIND_WORDS = {
+    "str": "text",
+    "list": "a list",
+    "dict": "an object",
+    "bool": "true or false",
+    "int": "a number",
+}
+
+
+def _string_list(check: _Checker, obj: dict, key: str, where: str) -> None:
+    value = check.need(obj, key, list, where)
+    for i, item in enumerate(value or []):
+        if not isinstance(item, str) or not item.strip():
+            check.problems.append(f"{where}.{key}[{i}]: expected non-empty text")
+
+
+def validate(data: Any, base_dir: Path | None = None) -> dict:
+    """Check a parsed definition; return it with every ``svg_file`` read in, or raise DefinitionError."""
+    check = _Checker()
+    if not isinstance(data, dict):
+        raise DefinitionError(["(top): expected a JSON object"])
+    version = check.need(data, "schema_version", int, "(top)")
+    if version is not None and version != SCHEMA_VERSION:
+        check.problems.append(f"(top).schema_version: this ThreatLab reads version {SCHEMA_VERSION}, not {version}")
+    exp = check.need(data, "experiment", dict, "(top)")
+    scen = check.need(data, "scenario", dict, "(top)")
+    if scen is not None:
+        where = "scenario"
+        check.need(scen, "slug", str, where)
+        check.need(scen, "title", str, where)
+        check.need(scen, "task_html", str, where)
+        for i, section in enumerate(check.items(scen, "sections", where)):
+            check.need(section, "title", str, f"{where}.sections[{i}]")
+            check.need(section, "body_html", str, f"{where}.sections[{i}]")
+            check.need(section, "video_url", str, f"{where}.sections[{i}]", optional=True)
+        diagrams = check.items(scen, "diagrams", where, minimum=0)
+        for i, diagram in enumerate(diagrams):
+            _check_diagram(check, diagram, f"{where}.diagrams[{i}]", base_dir)
+        check.unique([d.get("slug") for d in diagrams], f"{where}.diagrams[].slug")
+        threats = check.items(scen, "threats", where)
+        for i, threat in enumerate(threats):
+            _check_threat(check, threat, f"{where}.threats[{i}]")
+        check.unique([t.get("ref") for t in threats], f"{where}.threats[].ref")
+    if exp is not None:
+        where = "experiment"
+        check.need(exp, "slug", str, where)
+        check.need(exp, "title", str, where)
+        check.need(exp, "description", str, where, optional=True)
+        check.one_of(check.need(exp, "hypothesis", str, where, optional=True), Hypothesis.values, f"{where}.hypothesis")
+        arms = check.items(exp, "arms", where, minimum=2)
+        diagram_slugs = {d.get("slug") for d in (scen or {}).get("diagrams", []) if isinstance(d, dict)}
+        for i, arm in enumerate(arms):
+            here = f"{where}.arms[{i}]"
+            check.need(arm, "slug", str, here)
+            check.need(arm, "name", str, here)
+            for j, slug in enumerate(check.need(arm, "diagrams", list, here) or []):
+                if slug not in diagram_slugs:
+                    check.problems.append(f"{here}.diagrams[{j}]: no diagram {json.dumps(slug)} in scenario.diagrams")
+        check.unique([a.get("slug") for a in arms], f"{where}.arms[].slug")
+    if check.problems:
+        raise DefinitionError(check.problems)
+    return data
+
+
+def _check_diagram(check: _Checker, diagram: dict, where: str, base_dir: Path | None) -> None:
+    check.need(diagram, "slug", str, where)
+    check.need(diagram, "title", str, where)
+    check.need(diagram, "text_alternative", str, where)
+    check.one_of(check.need(diagram, "kind", str, where), DiagramKind.values, f"{where}.kind")
+    if "svg" in diagram:
+        svg = check.need(diagram, "svg", str, where)
+    elif "svg_file" in diagram:
+        svg = None
+        name = check.need(diagram, "svg_file", str, where)
+        if name is not None:
+            path = (base_dir or Path.cwd()) / name
+            try:
+                svg = path.read_text(encoding="utf-8")
+            except OSError as error:
+                check.problems.append(f"{where}.svg_file: cannot read {name}: {error.strerror}")
+        diagram["svg"] = svg
+    else:
+        check.problems.append(f"{where}: needs svg (inline) or svg_file (a path beside the definition)")
+        return
+    if isinstance(diagram.get("svg"), str) and "<svg" not in diagram["svg"][:2000]:
+        check.problems.append(f"{where}.svg: does not look like an SVG document")
+
+
+def _check_threat(check: _Checker, threat: dict, where: str) -> None:
+    for key in ("ref", "title", "description"):
+        check.need(threat, key, str, where)
+    check.one_of(check.need(threat, "stride", str, where), Stride.values, f"{where}.stride")
+    _string_list(check, threat, "assumptions", where)
+    _string_list(check, threat, "affected_components", where)
+    check.need(threat, "is_real", bool, where)
+    check.need(threat, "rationale", str, where, optional=True)
+    check.need(threat, "source", str, where, optional=True)
+
+
+def read_file(path: Path) -> dict:
+    """Parse and validate a definition file; DefinitionError on bad JSON or a bad definition."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise DefinitionError([f"{path}: cannot read: {error.strerror}"]) from error
+    except json.JSONDecodeError as error:
+        raise DefinitionError(
+            [f"{path}: not valid JSON at line {error.lineno} column {error.colno}: {error.msg}"]
+        ) from error
+    return validate(data, base_dir=path.parent)
+
+
+@transaction.atomic
+def load(data: dict) -> Experiment:
+    """Create or replace the experiment and scenario of a validated definition.
+
+    Refuses (DefinitionError) to replace an experiment or scenario that participants have already answered.
+    """
+    exp_data, scen_data = data["experiment"], data["scenario"]
+    problems = []
+    if Participant.objects.filter(session__experiment__slug=exp_data["slug"]).exists():
+        problems.append(
+            f"experiment.slug: {exp_data['slug']} already has participants; give the new version a new slug"
+        )
+    if Participant.objects.filter(session__experiment__scenario__slug=scen_data["slug"]).exists():
+        problems.append(f"scenario.slug: {scen_data['slug']} already has participants; give the new version a new slug")
+    if problems:
+        raise DefinitionError(problems)
+    Experiment.objects.filter(slug=exp_data["slug"]).delete()
+    Experiment.objects.filter(scenario__slug=scen_data["slug"]).delete()
+    Scenario.objects.filter(slug=scen_data["slug"]).delete()
+
+    scenario = Scenario.objects.create(
+        slug=scen_data["slug"], title=scen_data["title"], task_html=scen_data["task_html"]
+    )
+    MaterialSection.objects.bulk_create(
+        MaterialSection(
+            scenario=scenario,
+            position=i,
+            title=s["title"],
+            body_html=s["body_html"],
+            video_url=s.get("video_url", ""),
+        )
+        for i, s in enumerate(scen_data["sections"], start=1)
+    )
+    diagrams = {
+        d["slug"]: Diagram.objects.create(
+            scenario=scenario,
+            slug=d["slug"],
+            kind=d["kind"],
+            title=d["title"],
+            svg=d["svg"],
+            text_alternative=d["text_alternative"],
+        )
+        for d in scen_data["diagrams"]
+    }
+    Threat.objects.bulk_create(
+        Threat(
+            scenario=scenario,
+            position=i,
+            ref=t["ref"],
+            title=t["title"],
+            description=t["description"],
+            stride=t["stride"],
+            assumptions=t["assumptions"],
+            affected_components=t["affected_components"],
+            is_real=t["is_real"],
+            rationale=t.get("rationale", ""),
+            source=t.get("source", ""),
+        )
+        for i, t in enumerate(scen_data["threats"], start=1)
+    )
+    experiment = Experiment.objects.create(
+        slug=exp_data["slug"],
+        title=exp_data["title"],
+        description=exp_data.get("description", ""),
+        scenario=scenario,
+        hypothesis=exp_data.get("hypothesis", Hypothesis.TWO_SIDED),
+    )
+    for position, a in enumerate(exp_data["arms"], start=1):
+        arm = Arm.objects.create(experiment=experiment, slug=a["slug"], name=a["name"], position=position)
+        ArmDiagram.objects.bulk_create(
+            ArmDiagram(arm=arm, diagram=diagrams[slug], position=i) for i, slug in enumerate(a["diagrams"], start=1)
+        )
+    return experiment
+
+
+def dump(experiment: Experiment) -> dict:
+    """The definition of an experiment, with SVGs inline; ``load(dump(e))`` recreates it."""
+    scenario = experiment.scenario
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "experiment": {
+            "slug": experiment.slug,
+            "title": experiment.title,
+            "description": experiment.description,
+            "hypothesis": experiment.hypothesis,
+            "arms": [
+                {"slug": arm.slug, "name": arm.name, "diagrams": [d.slug for d in arm.shown_diagrams()]}
+                for arm in experiment.arms.order_by("position")
+            ],
+        },
+        "scenario": {
+            "slug": scenario.slug,
+            "title": scenario.title,
+            "task_html": scenario.task_html,
+            "sections": [
+                {"title": s.title, "body_html": s.body_html, "video_url": s.video_url} for s in scenario.sections.all()
+            ],
+            "diagrams": [
+                {
+                    "slug": d.slug,
+                    "kind": d.kind,
+                    "title": d.title,
+                    "svg": d.svg,
+                    "text_alternative": d.text_alternative,
+                }
+                for d in scenario.diagrams.all()
+            ],
+            "threats": [
+                {
+                    "ref": t.ref,
+                    "title": t.title,
+                    "description": t.description,
+                    "stride": t.stride,
+                    "assumptions": t.assumptions,
+                    "affected_components": t.affected_components,
+                    "is_real": t.is_real,
+                    "rationale": t.rationale,
+                    "source": t.source,
+                }
+                for t in scenario.threats.all()
+            ],
+        },
+    }

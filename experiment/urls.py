@@ -1,0 +1,23 @@
+from django.urls import include, path
+
+from experiment import views
+
+app_name = "experiment"
+
+participant_urls = [
+    path("", views.participant_home, name="participant"),
+    path("training/", views.training, name="training"),
+    path("threats/", views.threats, name="threats"),
+    path("usefulness/", views.usefulness, name="usefulness"),
+    path("done/", views.done, name="done"),
+    path("diagrams/<slug:slug>.svg", views.diagram_svg, name="diagram"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("join/", views.join, name="join"),
+    path("join/<str:join_code>/", views.consent, name="consent"),
+    path("declined/", views.declined, name="declined"),
+    path("resume/", views.resume, name="resume"),
+    path("p/<uuid:code>/", include(participant_urls)),
+]

@@ -1,0 +1,202 @@
+"""The student's way through a lab: join, consent, training, threats, usefulness, thanks.
+
+Every participant view first sends the participant to the URL of the stage they are at, so the back button, a
+refresh, a second tab or a replayed POST lands on the current stage and changes nothing.
+"""
+
+import uuid
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from experiment import services
+from experiment.forms import ConsentForm, JoinForm, ResumeForm, ThreatAnswersForm, UsefulnessForm
+from experiment.models import LabSession, Participant, Stage
+from experiment.sources import sources_for
+from threats.models import STRIDE_PROPERTY, Threat
+
+_SESSION_KEY = "threatlab_participants"
+STAGE_URL_NAMES = {
+    Stage.TRAINING: "experiment:training",
+    Stage.THREATS: "experiment:threats",
+    Stage.USEFULNESS: "experiment:usefulness",
+    Stage.DONE: "experiment:done",
+}
+
+
+def stage_url(participant: Participant) -> str:
+    return reverse(STAGE_URL_NAMES[Stage(participant.stage)], args=[participant.code])
+
+
+def _remember(request: HttpRequest, participant: Participant) -> None:
+    known = dict(request.session.get(_SESSION_KEY, {}))
+    known[str(participant.session_id)] = str(participant.code)
+    request.session[_SESSION_KEY] = known
+
+
+def _remembered(request: HttpRequest, session: LabSession) -> Participant | None:
+    code = request.session.get(_SESSION_KEY, {}).get(str(session.pk))
+    return Participant.objects.filter(code=code, session=session).first() if code else None
+
+
+def _get_participant_or_404(code: uuid.UUID) -> Participant:
+    return get_object_or_404(Participant.objects.select_related("arm", "session__experiment__scenario"), code=code)
+
+
+def _at_stage(request: HttpRequest, participant: Participant, stage: Stage) -> bool:
+    """True if the participant is at ``stage``; otherwise a POST learns why it was not taken."""
+    if participant.stage == stage:
+        return True
+    if request.method == "POST":
+        messages.info(request, _("That step is already done. Here is where you are now."))
+    return False
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "experiment/home.html", {"join_form": JoinForm(), "resume_form": ResumeForm()})
+
+
+@require_POST
+def join(request: HttpRequest) -> HttpResponse:
+    form = JoinForm(request.POST)
+    if not form.is_valid():
+        return render(request, "experiment/home.html", {"join_form": form, "resume_form": ResumeForm()}, status=400)
+    return redirect("experiment:consent", join_code=form.cleaned_data["code"].join_code)
+
+
+@require_POST
+def resume(request: HttpRequest) -> HttpResponse:
+    form = ResumeForm(request.POST)
+    participant = None
+    if form.is_valid():
+        participant = Participant.objects.filter(code=form.cleaned_data["participant_code"]).first()
+        if participant is None:
+            form.add_error("participant_code", _("No participant has this code. Check it and try again."))
+    if participant is None:
+        return render(request, "experiment/home.html", {"join_form": JoinForm(), "resume_form": form}, status=400)
+    _remember(request, participant)
+    return redirect(stage_url(participant))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def consent(request: HttpRequest, join_code: str) -> HttpResponse:
+    session = get_object_or_404(LabSession.objects.select_related("experiment"), join_code=join_code.upper())
+    participant = _remembered(request, session)
+    if participant is not None:
+        return redirect(stage_url(participant))
+    problem = services.admission_problem(session)
+    form = ConsentForm(request.POST or None, initial={"entry_token": uuid.uuid4()})
+    if problem is None and request.method == "POST" and form.is_valid():
+        if form.cleaned_data["decision"] == "decline":
+            services.record_declined(session)
+            return redirect("experiment:declined")
+        try:
+            participant = services.enrol(session, form.cleaned_data["entry_token"])
+        except services.AdmissionRefused as refused:
+            problem = str(refused)
+        else:
+            _remember(request, participant)
+            return redirect(stage_url(participant))
+    status = 403 if problem else (400 if form.is_bound else 200)
+    context = {"session": session, "form": form, "problem": problem}
+    return render(request, "experiment/consent.html", context, status=status)
+
+
+@require_GET
+def declined(request: HttpRequest) -> HttpResponse:
+    return render(request, "experiment/declined.html")
+
+
+@require_GET
+def participant_home(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    return redirect(stage_url(_get_participant_or_404(code)))
+
+
+def _material_context(participant: Participant) -> dict:
+    scenario = participant.session.experiment.scenario
+    return {
+        "participant": participant,
+        "scenario": scenario,
+        "sections": list(scenario.sections.all()),
+        "diagrams": participant.arm.shown_diagrams(),
+        "stride_table": [(category, *STRIDE_PROPERTY[category]) for category in STRIDE_PROPERTY],
+    }
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def training(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    participant = _get_participant_or_404(code)
+    if not _at_stage(request, participant, Stage.TRAINING):
+        return redirect(stage_url(participant))
+    if request.method == "POST":
+        services.start_threats(participant)
+        return redirect(stage_url(participant))
+    return render(request, "experiment/training.html", _material_context(participant))
+
+
+def _threats_in_order(participant: Participant) -> list[Threat]:
+    by_id = Threat.objects.in_bulk(participant.threat_order)
+    return [by_id[threat_id] for threat_id in participant.threat_order]
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def threats(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    participant = _get_participant_or_404(code)
+    if not _at_stage(request, participant, Stage.THREATS):
+        return redirect(stage_url(participant))
+    form = ThreatAnswersForm(_threats_in_order(participant), request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        answers = [services.ThreatAnswer(t.pk, pos, choice) for t, pos, choice in form.answers()]
+        if not services.submit_answers(participant, answers):
+            messages.info(request, _("Your answers were already submitted; they are kept as they were."))
+        participant.refresh_from_db()
+        return redirect(stage_url(participant))
+    context = {**_material_context(participant), "form": form}
+    return render(request, "experiment/threats.html", context, status=400 if form.is_bound else 200)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def usefulness(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    participant = _get_participant_or_404(code)
+    if not _at_stage(request, participant, Stage.USEFULNESS):
+        return redirect(stage_url(participant))
+    form = UsefulnessForm(sources_for(participant.arm.shown_diagrams()), request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if not services.submit_usefulness(participant, form.ratings(), form.cleaned_data["comment"]):
+            messages.info(request, _("Your ratings were already submitted; they are kept as they were."))
+        participant.refresh_from_db()
+        return redirect(stage_url(participant))
+    context = {"participant": participant, "form": form}
+    return render(request, "experiment/usefulness.html", context, status=400 if form.is_bound else 200)
+
+
+@require_GET
+def done(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    participant = _get_participant_or_404(code)
+    if participant.stage != Stage.DONE:
+        return redirect(stage_url(participant))
+    return render(request, "experiment/done.html", {"participant": participant})
+
+
+@require_GET
+def diagram_svg(request: HttpRequest, code: uuid.UUID, slug: str) -> HttpResponse:
+    """A diagram of the participant's arm, as an image; diagrams of other arms are not there (404)."""
+    participant = _get_participant_or_404(code)
+    diagram = next((d for d in participant.arm.shown_diagrams() if d.slug == slug), None)
+    if diagram is None:
+        return HttpResponse(status=404)
+    response = HttpResponse(diagram.svg, content_type="image/svg+xml; charset=utf-8")
+    # Loaded by <img>, an SVG never runs scripts; this header also covers opening it directly in a tab.
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

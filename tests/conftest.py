@@ -1,0 +1,81 @@
+import uuid
+
+import pytest
+from django.db import connection
+
+from experiment import services
+from experiment.models import Arm, ArmDiagram, Experiment, Hypothesis, LabSession, SessionStatus
+from threats.models import Diagram, DiagramKind, MaterialSection, Scenario, Stride, Threat
+
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><title>t</title><rect width="5" height="5"/></svg>'
+
+
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def experiment(db) -> Experiment:
+    """A small two-arm experiment: DFD arm sees sequence + DFD, control sees the sequence diagram only."""
+    scenario = Scenario.objects.create(slug="mini", title="Mini scenario", task_html="<p>Mark the real threats.</p>")
+    MaterialSection.objects.create(scenario=scenario, position=1, title="The system", body_html="<p>Text.</p>")
+    sequence = Diagram.objects.create(
+        scenario=scenario,
+        slug="sequence",
+        kind=DiagramKind.SEQUENCE,
+        title="Sequence diagram",
+        svg=SVG,
+        text_alternative="Lifelines: A, B.",
+    )
+    dfd = Diagram.objects.create(
+        scenario=scenario,
+        slug="dfd",
+        kind=DiagramKind.DFD,
+        title="Data flow diagram",
+        svg=SVG,
+        text_alternative="Flows: 1 A to B.",
+    )
+    for i, (ref, real) in enumerate([("REAL-1", True), ("REAL-2", True), ("FAKE-1", False), ("FAKE-2", False)], 1):
+        Threat.objects.create(
+            scenario=scenario,
+            ref=ref,
+            position=i,
+            title=ref,
+            description=f"Description of {ref}",
+            stride=Stride.SPOOFING,
+            assumptions=["an assumption"],
+            affected_components=["A"],
+            is_real=real,
+            rationale=f"SECRET-RATIONALE-{ref}",
+            source="test",
+        )
+    experiment = Experiment.objects.create(
+        slug="mini-exp", title="Mini experiment", scenario=scenario, hypothesis=Hypothesis.GREATER
+    )
+    dfd_arm = Arm.objects.create(experiment=experiment, slug="dfd", name="DFD", position=1)
+    control = Arm.objects.create(experiment=experiment, slug="control", name="Control", position=2)
+    ArmDiagram.objects.create(arm=dfd_arm, diagram=sequence, position=1)
+    ArmDiagram.objects.create(arm=dfd_arm, diagram=dfd, position=2)
+    ArmDiagram.objects.create(arm=control, diagram=sequence, position=1)
+    return experiment
+
+
+@pytest.fixture
+def lab(experiment) -> LabSession:
+    return services.create_session(experiment, label="Test lab", open_now=True)
+
+
+@pytest.fixture
+def make_participant(lab):
+    def make(session: LabSession | None = None, **kwargs):
+        return services.enrol(session or lab, uuid.uuid4(), **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def closed_lab(experiment) -> LabSession:
+    session = services.create_session(experiment, label="Closed lab")
+    session.status = SessionStatus.CLOSED
+    session.save()
+    return session

@@ -1,0 +1,37 @@
+"""Drive the student flow through the Django test client, as a browser would."""
+
+from django.test import Client
+from django.urls import reverse
+
+from experiment.forms import rating_field_name, threat_field_name
+from experiment.models import Choice, Participant
+from experiment.sources import sources_for
+from threats.models import Threat
+
+
+def consent_post(client: Client, join_code: str) -> Participant:
+    page = client.get(reverse("experiment:consent", args=[join_code]))
+    token = page.context["form"]["entry_token"].value()
+    response = client.post(
+        reverse("experiment:consent", args=[join_code]), {"entry_token": token, "decision": "consent"}
+    )
+    assert response.status_code == 302, response.content[:500]
+    code = response["Location"].split("/")[2]
+    return Participant.objects.get(code=code)
+
+
+def threat_answers(participant: Participant, choice: str = Choice.APPLICABLE) -> dict:
+    data = {"shown_order": ",".join(str(i) for i in participant.threat_order)}
+    for threat in Threat.objects.filter(pk__in=participant.threat_order):
+        data[threat_field_name(threat)] = choice
+    return data
+
+
+def usefulness_answers(participant: Participant, value: int = 4) -> dict:
+    data = {rating_field_name(s): str(value) for s in sources_for(participant.arm.shown_diagrams())}
+    data["comment"] = "Clear material."
+    return data
+
+
+def url(name: str, participant: Participant) -> str:
+    return reverse(f"experiment:{name}", args=[participant.code])

@@ -1,0 +1,118 @@
+"""Scenarios, their training material and diagrams, and the threats participants judge."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Stride(models.TextChoices):
+    SPOOFING = "spoofing", _("Spoofing")
+    TAMPERING = "tampering", _("Tampering")
+    REPUDIATION = "repudiation", _("Repudiation")
+    INFORMATION_DISCLOSURE = "information_disclosure", _("Information disclosure")
+    DENIAL_OF_SERVICE = "denial_of_service", _("Denial of service")
+    ELEVATION_OF_PRIVILEGE = "elevation_of_privilege", _("Elevation of privilege")
+
+    @property
+    def security_property(self) -> str:
+        return str(STRIDE_PROPERTY[self][0])
+
+    @property
+    def definition(self) -> str:
+        return str(STRIDE_PROPERTY[self][1])
+
+
+# The STRIDE table of the training: each threat category violates one security property.
+STRIDE_PROPERTY = {
+    Stride.SPOOFING: (_("Authentication"), _("Pretending to be someone or something else")),
+    Stride.TAMPERING: (_("Integrity"), _("Modifying data or code")),
+    Stride.REPUDIATION: (_("Non-repudiation"), _("Claiming not to have performed an action")),
+    Stride.INFORMATION_DISCLOSURE: (
+        _("Confidentiality"),
+        _("Exposing information to someone not allowed to see it"),
+    ),
+    Stride.DENIAL_OF_SERVICE: (_("Availability"), _("Denying or degrading service to users")),
+    Stride.ELEVATION_OF_PRIVILEGE: (
+        _("Authorization"),
+        _("Gaining capabilities without proper authorization"),
+    ),
+}
+
+
+class DiagramKind(models.TextChoices):
+    DFD = "dfd", _("Data flow diagram")
+    SEQUENCE = "sequence", _("Sequence diagram")
+    OTHER = "other", _("Other diagram")
+
+
+class Scenario(models.Model):
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    task_html = models.TextField(help_text="The task as participants read it above the threats (trusted HTML).")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class MaterialSection(models.Model):
+    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200)
+    body_html = models.TextField(help_text="Trusted HTML written by the researchers.")
+    video_url = models.CharField(
+        max_length=500, blank=True, help_text="A video page link, or a .mp4/.webm file to play in the page."
+    )
+
+    class Meta:
+        ordering = ["scenario", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["scenario", "position"], name="threats_section_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def video_is_file(self) -> bool:
+        return self.video_url.lower().endswith((".mp4", ".webm", ".ogg"))
+
+
+class Diagram(models.Model):
+    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="diagrams")
+    slug = models.SlugField()
+    kind = models.CharField(max_length=20, choices=DiagramKind.choices)
+    title = models.CharField(max_length=200)
+    svg = models.TextField(help_text="The diagram as SVG. Served as an image, so scripts in it never run.")
+    text_alternative = models.TextField(help_text="Every element and flow in words, for readers who cannot see it.")
+
+    class Meta:
+        ordering = ["scenario", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["scenario", "slug"], name="threats_diagram_unique_slug"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Threat(models.Model):
+    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="threats")
+    ref = models.CharField(max_length=80, help_text="The threat's ID as participants see it.")
+    position = models.PositiveSmallIntegerField(help_text="Order in the definition file; participants see a shuffle.")
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+    stride = models.CharField("STRIDE category", max_length=30, choices=Stride.choices)
+    assumptions = models.JSONField(default=list, help_text="A list of assumptions, each a sentence.")
+    affected_components = models.JSONField(default=list, help_text="A list of component names.")
+    is_real = models.BooleanField(help_text="The answer key: a real threat (true) or a fake one (false).")
+    rationale = models.TextField(blank=True, help_text="Why it is real or fake. Researchers only.")
+    source = models.TextField(blank=True, help_text="Where the threat comes from. Researchers only.")
+
+    class Meta:
+        ordering = ["scenario", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["scenario", "ref"], name="threats_threat_unique_ref"),
+            models.UniqueConstraint(fields=["scenario", "position"], name="threats_threat_unique_position"),
+        ]
+
+    def __str__(self) -> str:
+        return self.ref
