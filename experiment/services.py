@@ -93,7 +93,10 @@ def enrol(
             )
     except IntegrityError:
         # A concurrent POST of the same consent form won the race: its participant is the one.
-        return Participant.objects.get(entry_token=entry_token)
+        winner = Participant.objects.filter(entry_token=entry_token).first()
+        if winner is None:
+            raise
+        return winner
 
 
 def record_declined(session: LabSession) -> None:

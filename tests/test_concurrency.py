@@ -1,0 +1,101 @@
+"""A class joining and submitting at the same instant, on PostgreSQL with real row locks."""
+
+import threading
+import uuid
+from collections import Counter
+
+import pytest
+from django.db import connection, connections
+
+from experiment import services
+from experiment.models import AllocationBlock, Answer, Choice, Participant
+from tests.conftest import on_postgres
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="needs PostgreSQL: SQLite serialises every writer, so it cannot show a race",
+    ),
+]
+
+
+def run_at_once(n: int, work) -> list:
+    """Run ``work(i)`` in n threads released together; return results (or exceptions) by index."""
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as error:  # reported by the test, not lost in a thread
+            results[i] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def assert_blocks_balanced(session) -> None:
+    for block in AllocationBlock.objects.filter(session=session):
+        taken = list(block.participants.order_by("block_position").values_list("block_position", "arm_id"))
+        assert [pos for pos, _ in taken] == list(range(len(taken))), "slots are filled in order, none skipped"
+        assert [arm for _, arm in taken] == block.arm_sequence[: len(taken)]
+        if len(taken) == block.size:
+            assert len(set(Counter(arm for _, arm in taken).values())) == 1, "a full block is balanced"
+
+
+def test_fifty_students_joining_at_the_same_instant(lab):
+    assert on_postgres()
+    tokens = [uuid.uuid4() for _ in range(50)]
+    results = run_at_once(50, lambda i: services.enrol(lab, tokens[i]).pk)
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert errors == []
+    assert Participant.objects.filter(session=lab).count() == 50
+    assert len(set(results)) == 50
+    assert_blocks_balanced(lab)
+    full_blocks = [b for b in AllocationBlock.objects.filter(session=lab) if b.participants.count() == b.size]
+    assert sum(b.size for b in full_blocks) >= 50 - 4, "only the last block may be partly filled"
+
+
+def test_the_same_consent_posted_fifty_times_at_once_makes_one_participant(lab):
+    token = uuid.uuid4()
+    results = run_at_once(50, lambda i: services.enrol(lab, token).pk)
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert len(set(results)) == 1
+    assert Participant.objects.count() == 1
+
+
+def test_capacity_holds_when_a_crowd_arrives_together(lab):
+    lab.capacity = 10
+    lab.save()
+    results = run_at_once(30, lambda i: services.enrol(lab, uuid.uuid4()).pk)
+    admitted = [r for r in results if isinstance(r, int)]
+    refused = [r for r in results if isinstance(r, services.AdmissionRefused)]
+    assert len(admitted) == 10
+    assert len(refused) == 20
+    assert Participant.objects.count() == 10
+
+
+def test_a_double_submit_from_two_tabs_stores_the_answers_once(lab):
+    participant = services.enrol(lab, uuid.uuid4())
+    services.start_threats(participant)
+    order = participant.threat_order
+
+    def submit(i: int) -> bool:
+        choice = Choice.APPLICABLE if i % 2 else Choice.NOT_APPLICABLE
+        me = Participant.objects.get(pk=participant.pk)
+        return services.submit_answers(me, [services.ThreatAnswer(t, p, choice) for p, t in enumerate(order, 1)])
+
+    results = run_at_once(8, submit)
+    assert sorted(results) == [False] * 7 + [True]
+    answers = Answer.objects.filter(participant=participant)
+    assert answers.count() == len(order)
+    assert answers.values("choice").distinct().count() == 1

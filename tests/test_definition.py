@@ -1,0 +1,191 @@
+"""Experiment definition files: validated with places, loaded all or nothing, dumped to load again."""
+
+import copy
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from experiment import definition
+from experiment.models import Arm, Experiment
+from tests.conftest import SVG
+from threats.models import Scenario, Threat
+
+pytestmark = pytest.mark.django_db
+
+
+def minimal() -> dict:
+    return {
+        "schema_version": 1,
+        "experiment": {
+            "slug": "exp",
+            "title": "Experiment",
+            "description": "",
+            "hypothesis": "greater",
+            "arms": [
+                {"slug": "dfd", "name": "DFD", "diagrams": ["sequence", "dfd"]},
+                {"slug": "control", "name": "Control", "diagrams": ["sequence"]},
+            ],
+        },
+        "scenario": {
+            "slug": "scen",
+            "title": "Scenario",
+            "task_html": "<p>Task</p>",
+            "sections": [{"title": "Intro", "body_html": "<p>x</p>", "video_url": ""}],
+            "diagrams": [
+                {"slug": "sequence", "kind": "sequence", "title": "Seq", "svg": SVG, "text_alternative": "a"},
+                {"slug": "dfd", "kind": "dfd", "title": "DFD", "svg": SVG, "text_alternative": "b"},
+            ],
+            "threats": [
+                {
+                    "ref": f"T-{i}",
+                    "title": f"Threat {i}",
+                    "description": "d",
+                    "stride": "spoofing",
+                    "assumptions": ["a"],
+                    "affected_components": ["c"],
+                    "is_real": i % 2 == 0,
+                    "rationale": "r",
+                    "source": "s",
+                }
+                for i in range(4)
+            ],
+        },
+    }
+
+
+def write(tmp_path, data) -> str:
+    path = tmp_path / "def.json"
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+def test_a_valid_definition_loads_every_part(tmp_path):
+    call_command("load_experiment", write(tmp_path, minimal()))
+    experiment = Experiment.objects.get(slug="exp")
+    assert experiment.hypothesis == "greater"
+    assert [a.slug for a in experiment.arms.order_by("position")] == ["dfd", "control"]
+    assert [d.slug for d in Arm.objects.get(slug="dfd").shown_diagrams()] == ["sequence", "dfd"]
+    assert [d.slug for d in Arm.objects.get(slug="control").shown_diagrams()] == ["sequence"]
+    assert list(experiment.scenario.threats.values_list("ref", "is_real")) == [
+        ("T-0", True),
+        ("T-1", False),
+        ("T-2", True),
+        ("T-3", False),
+    ]
+
+
+def test_every_problem_is_reported_with_its_place_and_nothing_is_written(tmp_path):
+    data = minimal()
+    data["scenario"]["threats"][1]["stride"] = "spoof"
+    del data["scenario"]["threats"][2]["is_real"]
+    data["scenario"]["threats"][3]["assumptions"] = "one string, not a list"
+    data["experiment"]["arms"][1]["diagrams"] = ["missing"]
+    data["experiment"]["arms"].append({"slug": "dfd", "name": "again", "diagrams": []})
+    with pytest.raises(CommandError) as raised:
+        call_command("load_experiment", write(tmp_path, data))
+    message = str(raised.value)
+    assert "5 problem(s), nothing was loaded" in message
+    assert 'scenario.threats[1].stride: "spoof" is not one of spoofing' in message
+    assert "scenario.threats[2].is_real: missing" in message
+    assert "scenario.threats[3].assumptions: expected a list" in message
+    assert 'experiment.arms[1].diagrams[0]: no diagram "missing"' in message
+    assert 'experiment.arms[].slug: "dfd" appears more than once' in message
+    assert Scenario.objects.count() == 0 and Experiment.objects.count() == 0
+
+
+def test_a_file_that_is_not_json_says_where(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('{"schema_version": 1,\n "experiment": }')
+    with pytest.raises(CommandError, match="not valid JSON at line 2"):
+        call_command("load_experiment", str(path))
+
+
+def test_a_missing_file_is_reported(tmp_path):
+    with pytest.raises(CommandError, match="cannot read"):
+        call_command("load_experiment", str(tmp_path / "nope.json"))
+
+
+def test_a_newer_schema_version_is_refused(tmp_path):
+    data = minimal()
+    data["schema_version"] = 2
+    with pytest.raises(CommandError, match="reads version 1, not 2"):
+        call_command("load_experiment", write(tmp_path, data))
+
+
+def test_one_arm_is_not_an_experiment(tmp_path):
+    data = minimal()
+    data["experiment"]["arms"] = data["experiment"]["arms"][:1]
+    with pytest.raises(CommandError, match=r"experiment.arms: needs at least 2 item\(s\), has 1"):
+        call_command("load_experiment", write(tmp_path, data))
+
+
+def test_an_svg_file_beside_the_definition_is_read_in(tmp_path):
+    data = minimal()
+    (tmp_path / "d.svg").write_text(SVG)
+    data["scenario"]["diagrams"][1] = {
+        "slug": "dfd",
+        "kind": "dfd",
+        "title": "DFD",
+        "svg_file": "d.svg",
+        "text_alternative": "b",
+    }
+    call_command("load_experiment", write(tmp_path, data))
+    assert Scenario.objects.get().diagrams.get(slug="dfd").svg == SVG
+
+
+def test_a_missing_svg_file_is_reported(tmp_path):
+    data = minimal()
+    data["scenario"]["diagrams"][1] = {
+        "slug": "dfd",
+        "kind": "dfd",
+        "title": "D",
+        "svg_file": "x.svg",
+        "text_alternative": "b",
+    }
+    with pytest.raises(CommandError, match=r"scenario.diagrams\[1\].svg_file: cannot read x.svg"):
+        call_command("load_experiment", write(tmp_path, data))
+
+
+def test_loading_again_replaces_an_experiment_without_participants(tmp_path):
+    call_command("load_experiment", write(tmp_path, minimal()))
+    data = minimal()
+    data["scenario"]["threats"][0]["title"] = "Renamed"
+    call_command("load_experiment", write(tmp_path, data))
+    assert Threat.objects.get(ref="T-0").title == "Renamed"
+    assert Experiment.objects.count() == 1
+
+
+def test_an_experiment_with_participants_is_never_overwritten(experiment, make_participant, tmp_path):
+    make_participant()
+    data = minimal()
+    data["experiment"]["slug"] = experiment.slug
+    with pytest.raises(CommandError, match="already has participants"):
+        call_command("load_experiment", write(tmp_path, data))
+    assert Experiment.objects.get(slug=experiment.slug).scenario.slug == "mini"
+
+
+def test_skip_existing_leaves_a_loaded_experiment_alone(tmp_path, capsys):
+    call_command("load_experiment", write(tmp_path, minimal()))
+    data = minimal()
+    data["scenario"]["threats"][0]["title"] = "Renamed"
+    call_command("load_experiment", "--skip-existing", write(tmp_path, data))
+    assert Threat.objects.get(ref="T-0").title == "Threat 0"
+    assert "already loaded" in capsys.readouterr().out
+
+
+def test_dump_then_load_gives_the_same_definition(tmp_path, capsys):
+    call_command("load_experiment", write(tmp_path, minimal()))
+    capsys.readouterr()
+    call_command("dump_experiment", "exp")
+    dumped = json.loads(capsys.readouterr().out)
+    assert dumped == minimal()
+    again = copy.deepcopy(dumped)
+    Experiment.objects.all().delete()
+    call_command("load_experiment", write(tmp_path, again))
+    assert definition.dump(Experiment.objects.get(slug="exp")) == minimal()
+
+
+def test_dumping_an_unknown_experiment_names_the_known_ones(experiment):
+    with pytest.raises(CommandError, match="Known: mini-exp"):
+        call_command("dump_experiment", "nope")
