@@ -1,6 +1,21 @@
-from django.contrib import admin
+"""Django admin arranged for instructors (sessions, join sheet, monitor) and researchers (everything)."""
 
-from experiment.models import Answer, Arm, ArmDiagram, Experiment, LabSession, Participant, UsefulnessRating
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from experiment import admin_views, services
+from experiment.models import (
+    Answer,
+    Arm,
+    ArmDiagram,
+    Experiment,
+    LabSession,
+    Participant,
+    SessionStatus,
+    UsefulnessRating,
+)
 
 
 class ArmDiagramInline(admin.TabularInline):
@@ -11,6 +26,7 @@ class ArmDiagramInline(admin.TabularInline):
 @admin.register(Arm)
 class ArmAdmin(admin.ModelAdmin):
     list_display = ["name", "experiment", "position"]
+    list_filter = ["experiment"]
     inlines = [ArmDiagramInline]
 
 
@@ -22,44 +38,117 @@ class ArmInline(admin.TabularInline):
 
 @admin.register(Experiment)
 class ExperimentAdmin(admin.ModelAdmin):
-    list_display = ["title", "slug", "scenario", "hypothesis"]
+    list_display = ["title", "slug", "scenario", "hypothesis", "created_at"]
     search_fields = ["title", "slug"]
+    list_filter = ["hypothesis"]
     inlines = [ArmInline]
+    change_list_template = "admin/experiment/experiment/change_list.html"
+    change_form_template = "admin/experiment/experiment/change_form.html"
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("upload/", wrap(admin_views.upload_definition), name="experiment_experiment_upload"),
+            path(
+                "<int:pk>/definition.json",
+                wrap(admin_views.download_definition),
+                name="experiment_experiment_definition",
+            ),
+            *super().get_urls(),
+        ]
 
 
 @admin.register(LabSession)
 class LabSessionAdmin(admin.ModelAdmin):
-    list_display = ["join_code", "label", "experiment", "status", "created_at"]
+    list_display = ["join_code", "label", "experiment", "status", "n_participants", "capacity", "closes_at", "tools"]
     list_filter = ["status", "experiment"]
     search_fields = ["join_code", "label"]
     readonly_fields = ["join_code", "declined_count", "created_at"]
+    fields = ["experiment", "label", "join_code", "status", "closes_at", "capacity", "declined_count", "created_at"]
+    actions = ["open_sessions", "close_sessions"]
+    change_form_template = "admin/experiment/labsession/change_form.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("experiment").annotate(n=Count("participants"))
+
+    @admin.display(description="participants", ordering="n")
+    def n_participants(self, obj: LabSession) -> int:
+        return obj.n
+
+    @admin.display(description="")
+    def tools(self, obj: LabSession) -> str:
+        return format_html(
+            '<a href="{}">join sheet</a> · <a href="{}">monitor</a>',
+            reverse("admin:experiment_labsession_join_sheet", args=[obj.pk]),
+            reverse("admin:experiment_labsession_monitor", args=[obj.pk]),
+        )
+
+    def save_model(self, request, obj: LabSession, form, change: bool) -> None:
+        if not change:
+            obj.join_code = services.unused_join_code()
+        super().save_model(request, obj, form, change)
+
+    def _set_status(self, request, queryset, status: SessionStatus) -> None:
+        updated = queryset.update(status=status)
+        self.message_user(request, f"{updated} session(s) now {status.label.lower()}.", messages.SUCCESS)
+
+    @admin.action(description="Open the selected sessions to students", permissions=["change"])
+    def open_sessions(self, request, queryset):
+        self._set_status(request, queryset, SessionStatus.OPEN)
+
+    @admin.action(description="Close the selected sessions (no new students)", permissions=["change"])
+    def close_sessions(self, request, queryset):
+        self._set_status(request, queryset, SessionStatus.CLOSED)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        views = [
+            ("join-sheet/", admin_views.join_sheet, "join_sheet"),
+            ("monitor/", admin_views.monitor, "monitor"),
+            ("monitor.json", admin_views.monitor_data, "monitor_data"),
+            ("status/", admin_views.set_status, "set_status"),
+            ("rehearse/", admin_views.rehearse, "rehearse"),
+            ("reset-rehearsal/", admin_views.reset, "reset"),
+            ("completion-codes/", admin_views.check_codes, "codes"),
+            ("delete-data/", admin_views.delete_data, "delete_data"),
+        ]
+        return [
+            *(
+                path(f"<int:pk>/{route}", wrap(view), name=f"experiment_labsession_{name}")
+                for route, view, name in views
+            ),
+            *super().get_urls(),
+        ]
 
 
-class AnswerInline(admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class AnswerInline(ReadOnlyInline):
     model = Answer
-    extra = 0
-    can_delete = False
-    readonly_fields = ["threat", "position", "choice", "answered_at"]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
+    fields = ["position", "threat", "choice", "answered_at"]
+    readonly_fields = fields
 
 
-class RatingInline(admin.TabularInline):
+class RatingInline(ReadOnlyInline):
     model = UsefulnessRating
-    extra = 0
-    can_delete = False
-    readonly_fields = ["source", "value"]
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
+    fields = ["source", "value"]
+    readonly_fields = fields
 
 
 @admin.register(Participant)
 class ParticipantAdmin(admin.ModelAdmin):
-    list_display = ["code", "session", "arm", "stage", "is_simulated", "last_activity_at"]
-    list_filter = ["stage", "arm", "is_simulated", "session"]
-    search_fields = ["code"]
+    list_display = ["code", "session", "arm", "stage", "is_simulated", "consented_at", "last_activity_at"]
+    list_filter = ["stage", "is_simulated", "session__experiment", "arm", "session"]
+    search_fields = ["code", "session__join_code"]
     list_select_related = ["session", "arm"]
     inlines = [AnswerInline, RatingInline]
 
@@ -67,4 +156,7 @@ class ParticipantAdmin(admin.ModelAdmin):
         return [field.name for field in self.model._meta.fields]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

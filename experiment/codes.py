@@ -14,3 +14,9 @@ def new_join_code() -> str:
 def normalise_join_code(raw: str) -> str:
     """Upper case without spaces or dashes, so 'acde-3479 fghj' and 'ACDE3479FGHJ' match."""
     return "".join(raw.split()).replace("-", "").upper()
+
+
+def new_completion_code() -> str:
+    """Ten characters in two groups, e.g. ACDEF-34679: easy to copy into a course system."""
+    raw = "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(10))
+    return f"{raw[:5]}-{raw[5:]}"

@@ -142,12 +142,17 @@ def _check_diagram(check: _Checker, diagram: dict, where: str, base_dir: Path | 
     elif "svg_file" in diagram:
         svg = None
         name = check.need(diagram, "svg_file", str, where)
-        if name is not None:
-            path = (base_dir or Path.cwd()) / name
-            try:
-                svg = path.read_text(encoding="utf-8")
-            except OSError as error:
-                check.problems.append(f"{where}.svg_file: cannot read {name}: {error.strerror}")
+        if name is not None and base_dir is None:
+            check.problems.append(f"{where}.svg_file: an uploaded definition must carry its SVG inline (svg)")
+        elif name is not None:
+            path = (base_dir / name).resolve()
+            if not path.is_relative_to(base_dir.resolve()):
+                check.problems.append(f"{where}.svg_file: {name} is outside the definition's folder")
+            else:
+                try:
+                    svg = path.read_text(encoding="utf-8")
+                except OSError as error:
+                    check.problems.append(f"{where}.svg_file: cannot read {name}: {error.strerror}")
         diagram["svg"] = svg
     else:
         check.problems.append(f"{where}: needs svg (inline) or svg_file (a path beside the definition)")

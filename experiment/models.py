@@ -26,6 +26,12 @@ class Experiment(models.Model):
     hypothesis = models.CharField(max_length=20, choices=Hypothesis.choices, default=Hypothesis.TWO_SIDED)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        permissions = [
+            ("view_analysis", "Can see the analysis of an experiment"),
+            ("export_results", "Can export an experiment's results"),
+        ]
+
     def __str__(self) -> str:
         return self.title
 
@@ -82,12 +88,14 @@ class LabSession(models.Model):
     declined_count = models.PositiveIntegerField(default=0, help_text="Students who declined consent.")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        permissions = [
+            ("run_session", "Can run lab sessions: open, close, join sheet, monitor, rehearse"),
+            ("delete_session_data", "Can delete all data a lab session collected"),
+        ]
+
     def __str__(self) -> str:
         return f"{self.join_code} {self.label}".strip()
-
-    def is_accepting(self, now=None) -> bool:
-        now = now or timezone.now()
-        return self.status == SessionStatus.OPEN and (self.closes_at is None or now < self.closes_at)
 
 
 class AllocationBlock(models.Model):
@@ -218,3 +226,17 @@ class UsefulnessRating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}: {self.value}"
+
+
+class CompletionCode(models.Model):
+    """Proof of completion for course credit, deliberately unlinked from the participant.
+
+    No foreign key to the participant and no timestamp: an instructor can check that a code belongs to a session
+    without any way to find the answers of the student who shows it.
+    """
+
+    code = models.CharField(max_length=16, primary_key=True)
+    session = models.ForeignKey(LabSession, on_delete=models.CASCADE, related_name="completion_codes")
+
+    def __str__(self) -> str:
+        return self.code

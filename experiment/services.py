@@ -14,10 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from experiment.assignment import next_slot, shuffled
+from experiment.codes import new_completion_code, new_join_code
 from experiment.models import (
     STAGE_TIMESTAMP,
     AllocationBlock,
     Answer,
+    CompletionCode,
     LabSession,
     Participant,
     SessionStatus,
@@ -32,10 +34,13 @@ class AdmissionRefused(Exception):
     """The session does not take this student; the message says why, in words for the student."""
 
 
-def admission_problem(session: LabSession, now=None) -> str | None:
-    """Why a session turns new students away right now, or None when it admits them."""
-    now = now or timezone.now()
-    if session.status == SessionStatus.DRAFT:
+def admission_problem(session: LabSession, *, rehearsal: bool = False) -> str | None:
+    """Why a session turns new students away right now, or None when it admits them.
+
+    Rehearsal bots may enter a draft session, so that instructors can rehearse before opening it to students.
+    """
+    now = timezone.now()
+    if session.status == SessionStatus.DRAFT and not rehearsal:
         return _("This lab session has not started yet. Ask your instructor when it opens.")
     if session.status == SessionStatus.CLOSED or (session.closes_at and now >= session.closes_at):
         return _("This lab session is closed and takes no new participants.")
@@ -66,7 +71,7 @@ def enrol(
             # The session row serialises allocation: one enrolment at a time per session, so no two
             # participants see the same free slot and the capacity count is exact.
             session = LabSession.objects.select_for_update().get(pk=session.pk)
-            problem = admission_problem(session)
+            problem = admission_problem(session, rehearsal=is_simulated)
             if problem:
                 raise AdmissionRefused(problem)
             block = session.blocks.filter(stratum=stratum).order_by("-number").first()
@@ -142,32 +147,82 @@ def submit_answers(participant: Participant, answers: list[ThreatAnswer]) -> boo
     return True
 
 
-def submit_usefulness(participant: Participant, ratings: dict[str, int], comment: str) -> bool:
-    """Store the usefulness ratings and the comment and finish, all or nothing. False if already done."""
+def submit_usefulness(participant: Participant, ratings: dict[str, int], comment: str) -> str | None:
+    """Store the usefulness ratings and the comment and finish, all or nothing.
+
+    Returns the participant's completion code (kept nowhere that links it to them), or None if already done.
+    """
     with transaction.atomic():
         if not _advance(participant, Stage.USEFULNESS, Stage.DONE, comment=comment):
-            return False
+            return None
         UsefulnessRating.objects.bulk_create(
             UsefulnessRating(participant=participant, source=source, value=value) for source, value in ratings.items()
         )
-    return True
+        code = CompletionCode.objects.create(code=new_completion_code(), session_id=participant.session_id)
+    return code.code
+
+
+def unused_join_code() -> str:
+    """A join code no session has yet; the unique constraint still decides if two sessions race for one."""
+    for _attempt in range(10):
+        code = new_join_code()
+        if not LabSession.objects.filter(join_code=code).exists():
+            return code
+    raise RuntimeError("could not draw an unused join code in 10 attempts")
+
+
+def reset_rehearsal(session: LabSession) -> int:
+    """Remove a rehearsal's bots, blocks and completion codes. Refused once a real student has joined."""
+    with transaction.atomic():
+        session = LabSession.objects.select_for_update().get(pk=session.pk)
+        if session.participants.real().exists():
+            raise AdmissionRefused(_("Real students have joined this session; a rehearsal can no longer be reset."))
+        removed, _details = session.participants.all().delete()
+        session.blocks.all().delete()
+        session.completion_codes.all().delete()
+    return removed
+
+
+@dataclass(frozen=True)
+class SessionData:
+    participants: int
+    answers: int
+    ratings: int
+    blocks: int
+    completion_codes: int
+    declined: int
+
+
+def session_data(session: LabSession) -> SessionData:
+    return SessionData(
+        participants=session.participants.count(),
+        answers=Answer.objects.filter(participant__session=session).count(),
+        ratings=UsefulnessRating.objects.filter(participant__session=session).count(),
+        blocks=session.blocks.count(),
+        completion_codes=session.completion_codes.count(),
+        declined=session.declined_count,
+    )
+
+
+def delete_session_data(session: LabSession) -> SessionData:
+    """Delete everything a session collected (the session itself stays, closed). Returns what went."""
+    with transaction.atomic():
+        session = LabSession.objects.select_for_update().get(pk=session.pk)
+        gone = session_data(session)
+        session.participants.all().delete()
+        session.blocks.all().delete()
+        session.completion_codes.all().delete()
+        LabSession.objects.filter(pk=session.pk).update(declined_count=0, status=SessionStatus.CLOSED)
+    return gone
 
 
 def create_session(experiment, *, label: str = "", open_now: bool = False, closes_at=None, capacity=None) -> LabSession:
-    """A new lab session with a fresh join code (drawn again on the rare clash with an existing one)."""
-    from experiment.codes import new_join_code
-
-    for _attempt in range(10):
-        try:
-            with transaction.atomic():
-                return LabSession.objects.create(
-                    experiment=experiment,
-                    label=label,
-                    join_code=new_join_code(),
-                    status=SessionStatus.OPEN if open_now else SessionStatus.DRAFT,
-                    closes_at=closes_at,
-                    capacity=capacity,
-                )
-        except IntegrityError:
-            continue
-    raise RuntimeError("could not draw an unused join code in 10 attempts")
+    """A new lab session with a fresh join code."""
+    return LabSession.objects.create(
+        experiment=experiment,
+        label=label,
+        join_code=unused_join_code(),
+        status=SessionStatus.OPEN if open_now else SessionStatus.DRAFT,
+        closes_at=closes_at,
+        capacity=capacity,
+    )

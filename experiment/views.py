@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from experiment import services
+from experiment.bots import BOT_HEADER, is_bot_token
 from experiment.forms import ConsentForm, JoinForm, ResumeForm, ThreatAnswersForm, UsefulnessForm
 from experiment.models import LabSession, Participant, Stage
 from experiment.sources import sources_for
@@ -91,14 +92,15 @@ def consent(request: HttpRequest, join_code: str) -> HttpResponse:
     participant = _remembered(request, session)
     if participant is not None:
         return redirect(stage_url(participant))
-    problem = services.admission_problem(session)
+    is_bot = is_bot_token(request.headers.get(BOT_HEADER))
+    problem = services.admission_problem(session, rehearsal=is_bot)
     form = ConsentForm(request.POST or None, initial={"entry_token": uuid.uuid4()})
     if problem is None and request.method == "POST" and form.is_valid():
         if form.cleaned_data["decision"] == "decline":
             services.record_declined(session)
             return redirect("experiment:declined")
         try:
-            participant = services.enrol(session, form.cleaned_data["entry_token"])
+            participant = services.enrol(session, form.cleaned_data["entry_token"], is_simulated=is_bot)
         except services.AdmissionRefused as refused:
             problem = str(refused)
         else:
@@ -172,8 +174,12 @@ def usefulness(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         return redirect(stage_url(participant))
     form = UsefulnessForm(sources_for(participant.arm.shown_diagrams()), request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if not services.submit_usefulness(participant, form.ratings(), form.cleaned_data["comment"]):
+        completion = services.submit_usefulness(participant, form.ratings(), form.cleaned_data["comment"])
+        if completion is None:
             messages.info(request, _("Your ratings were already submitted; they are kept as they were."))
+        else:
+            # Only this browser can show the code again: the database keeps no link from it to the participant.
+            request.session[f"completion-{participant.code}"] = completion
         participant.refresh_from_db()
         return redirect(stage_url(participant))
     context = {"participant": participant, "form": form}
@@ -185,7 +191,8 @@ def done(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     participant = _get_participant_or_404(code)
     if participant.stage != Stage.DONE:
         return redirect(stage_url(participant))
-    return render(request, "experiment/done.html", {"participant": participant})
+    completion_code = request.session.get(f"completion-{participant.code}")
+    return render(request, "experiment/done.html", {"participant": participant, "completion_code": completion_code})
 
 
 @require_GET

@@ -79,3 +79,27 @@ def closed_lab(experiment) -> LabSession:
     session.status = SessionStatus.CLOSED
     session.save()
     return session
+
+
+def staff_user(username: str, group: str | None = None, superuser: bool = False):
+    from django.contrib.auth.models import Group, User
+
+    user = User.objects.create_user(username, password="pw-" + username, is_staff=True, is_superuser=superuser)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def instructor(db):
+    return staff_user("instructor", "Instructor")
+
+
+@pytest.fixture
+def researcher(db):
+    return staff_user("researcher", "Researcher")
+
+
+@pytest.fixture
+def plain_staff(db):
+    return staff_user("staff")

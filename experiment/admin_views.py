@@ -1,0 +1,214 @@
+"""Admin pages beyond CRUD: the join sheet, the live monitor, rehearsals, completion codes, data deletion,
+and experiment definitions as files. Each checks its own permission; staff without it get 403."""
+
+import json
+
+import segno
+from django import forms
+from django.contrib import messages
+from django.contrib.admin import site
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from experiment import definition, services
+from experiment.bots import BotError, ClientTransport
+from experiment.codes import normalise_join_code
+from experiment.models import Experiment, LabSession, SessionStatus
+from experiment.monitor import snapshot
+from experiment.rehearsal import simulate
+
+REHEARSAL_BOTS = 6
+
+
+def _get_session_or_403(request: HttpRequest, pk: int, permission: str = "experiment.run_session") -> LabSession:
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+    return get_object_or_404(LabSession.objects.select_related("experiment"), pk=pk)
+
+
+def _change_url(session: LabSession) -> str:
+    return reverse("admin:experiment_labsession_change", args=[session.pk])
+
+
+def _context(request: HttpRequest, session: LabSession, title: str, **extra) -> dict:
+    return {**site.each_context(request), "title": title, "session": session, "opts": LabSession._meta, **extra}
+
+
+def join_url(request: HttpRequest, session: LabSession) -> str:
+    return request.build_absolute_uri(reverse("experiment:consent", args=[session.join_code]))
+
+
+@require_GET
+def join_sheet(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _get_session_or_403(request, pk)
+    url = join_url(request, session)
+    qr = segno.make(url, error="m")
+    svg = qr.svg_inline(scale=10, border=2, title=f"QR code for {url}")
+    home = request.build_absolute_uri(reverse("experiment:home"))
+    context = {"session": session, "url": url, "home": home, "qr_svg": mark_safe(svg)}  # noqa: S308 segno's own SVG
+    return render(request, "admin/experiment/labsession/join_sheet.html", context)
+
+
+@require_GET
+def monitor(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _get_session_or_403(request, pk)
+    data_url = reverse("admin:experiment_labsession_monitor_data", args=[session.pk])
+    data = snapshot(session)
+    context = _context(
+        request,
+        session,
+        f"Monitor {session.join_code}",
+        snapshot=data,
+        count_rows=list(zip(data["arms"], data["counts"], strict=True)),
+        data_url=data_url,
+    )
+    return render(request, "admin/experiment/labsession/monitor.html", context)
+
+
+@never_cache
+@require_GET
+def monitor_data(request: HttpRequest, pk: int) -> JsonResponse:
+    return JsonResponse(snapshot(_get_session_or_403(request, pk)))
+
+
+@require_POST
+def set_status(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _get_session_or_403(request, pk)
+    status = request.POST.get("status")
+    if status not in SessionStatus.values:
+        messages.error(request, f"Unknown status {status!r}; choose open or closed.")
+    else:
+        LabSession.objects.filter(pk=session.pk).update(status=status)
+        messages.success(request, f"Session {session.join_code} is now {SessionStatus(status).label.lower()}.")
+    return redirect(_change_url(session))
+
+
+@require_POST
+def rehearse(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _get_session_or_403(request, pk)
+    if session.status == SessionStatus.CLOSED:
+        messages.error(request, "A closed session cannot be rehearsed; open it or rehearse in a draft session.")
+        return redirect(_change_url(session))
+    try:
+        results = simulate(
+            session,
+            REHEARSAL_BOTS,
+            transport_factory=lambda: ClientTransport(request.get_host(), secure=request.is_secure()),
+        )
+    except (BotError, services.AdmissionRefused) as error:
+        messages.error(request, f"The rehearsal stopped: {error}")
+    else:
+        messages.success(request, f"{len(results)} bots took the lab. Look at the monitor, then reset the rehearsal.")
+    return redirect(_change_url(session))
+
+
+@require_POST
+def reset(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _get_session_or_403(request, pk)
+    try:
+        removed = services.reset_rehearsal(session)
+    except services.AdmissionRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, f"Rehearsal reset: {removed} records of bots removed.")
+    return redirect(_change_url(session))
+
+
+class CodesForm(forms.Form):
+    codes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 10, "cols": 40}),
+        help_text="One completion code per line, as students hand them in.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def check_codes(request: HttpRequest, pk: int) -> HttpResponse:
+    """Which handed-in codes belong to this session: valid, unknown, or handed in twice. No answers shown."""
+    session = _get_session_or_403(request, pk)
+    form = CodesForm(request.POST or None)
+    results = None
+    if request.method == "POST" and form.is_valid():
+        typed = [line.strip().upper() for line in form.cleaned_data["codes"].splitlines() if line.strip()]
+        valid = set(session.completion_codes.filter(code__in=typed).values_list("code", flat=True))
+        seen: set[str] = set()
+        results = []
+        for code in typed:
+            verdict = "handed in twice" if code in seen else ("valid" if code in valid else "not from this session")
+            seen.add(code)
+            results.append((code, verdict))
+    context = _context(
+        request,
+        session,
+        f"Completion codes of {session.join_code}",
+        form=form,
+        results=results,
+        issued=session.completion_codes.count(),
+    )
+    return render(request, "admin/experiment/labsession/codes.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def delete_data(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _get_session_or_403(request, pk, "experiment.delete_session_data")
+    if request.method == "POST":
+        if normalise_join_code(request.POST.get("confirm", "")) != session.join_code:
+            messages.error(request, "Type the session's join code to confirm; nothing was deleted.")
+            return redirect(reverse("admin:experiment_labsession_delete_data", args=[session.pk]))
+        gone = services.delete_session_data(session)
+        messages.success(
+            request,
+            f"Deleted {gone.participants} participants, {gone.answers} answers, "
+            f"{gone.ratings} ratings and {gone.completion_codes} completion codes.",
+        )
+        return redirect(_change_url(session))
+    context = _context(request, session, f"Delete the data of {session.join_code}", data=services.session_data(session))
+    return render(request, "admin/experiment/labsession/delete_data.html", context)
+
+
+@require_GET
+def download_definition(request: HttpRequest, pk: int) -> HttpResponse:
+    if not request.user.has_perm("threats.view_threat"):
+        raise PermissionDenied
+    experiment = get_object_or_404(Experiment, pk=pk)
+    response = HttpResponse(
+        json.dumps(definition.dump(experiment), indent=2, ensure_ascii=False),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{experiment.slug}.json"'
+    return response
+
+
+class DefinitionUploadForm(forms.Form):
+    file = forms.FileField(help_text="An experiment definition (.json) with its SVGs inline.")
+
+
+@require_http_methods(["GET", "POST"])
+def upload_definition(request: HttpRequest) -> HttpResponse:
+    if not (request.user.has_perm("experiment.add_experiment") and request.user.has_perm("threats.add_scenario")):
+        raise PermissionDenied
+    form = DefinitionUploadForm(request.POST or None, request.FILES or None)
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            data = definition.validate(json.loads(form.cleaned_data["file"].read().decode("utf-8")))
+            experiment = definition.load(data)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            problems = [f"The file is not UTF-8 JSON: {error}"]
+        except definition.DefinitionError as error:
+            problems = error.problems
+        else:
+            messages.success(request, f"Loaded experiment {experiment.slug}.")
+            return redirect(reverse("admin:experiment_experiment_change", args=[experiment.pk]))
+    context = {
+        **site.each_context(request),
+        "title": "Upload an experiment definition",
+        "form": form,
+        "problems": problems,
+        "opts": Experiment._meta,
+    }
+    return render(request, "admin/experiment/experiment/upload.html", context, status=400 if problems else 200)

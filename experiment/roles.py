@@ -1,0 +1,4 @@
+"""The two staff roles, as Django groups (created by migration 0003)."""
+
+INSTRUCTOR = "Instructor"
+RESEARCHER = "Researcher"

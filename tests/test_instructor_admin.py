@@ -1,0 +1,216 @@
+"""Instructors run sessions from admin: roles, lifecycle, join sheet, monitor, codes, data deletion."""
+
+import re
+import uuid
+
+import numpy as np
+import pytest
+import zxingcpp
+from django.test import Client
+from django.urls import reverse
+
+from experiment import services
+from experiment.models import AllocationBlock, Answer, CompletionCode, LabSession, Participant, SessionStatus
+from tests.helpers import consent_post, threat_answers, url, usefulness_answers
+
+pytestmark = pytest.mark.django_db
+
+
+def admin_url(name: str, session: LabSession) -> str:
+    return reverse(f"admin:experiment_labsession_{name}", args=[session.pk])
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_roles_exist_with_their_permissions(instructor, researcher):
+    assert instructor.has_perm("experiment.run_session")
+    assert instructor.has_perm("experiment.add_labsession")
+    assert not instructor.has_perm("threats.view_threat"), "instructors never see the answer key"
+    assert not instructor.has_perm("experiment.view_participant"), "nor individual answers"
+    assert not instructor.has_perm("experiment.delete_session_data")
+    for perm in (
+        "threats.view_threat",
+        "experiment.view_participant",
+        "experiment.view_analysis",
+        "experiment.export_results",
+        "experiment.delete_session_data",
+        "experiment.run_session",
+    ):
+        assert researcher.has_perm(perm), perm
+
+
+@pytest.mark.parametrize("name", ["join_sheet", "monitor", "monitor_data", "codes", "delete_data"])
+def test_staff_without_the_permission_get_403(plain_staff, lab, name):
+    assert logged_in(plain_staff).get(admin_url(name, lab)).status_code == 403
+
+
+@pytest.mark.parametrize("name", ["join_sheet", "monitor", "codes"])
+def test_anonymous_users_are_sent_to_log_in(client, lab, name):
+    response = client.get(admin_url(name, lab))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_instructors_cannot_open_the_threats_or_participants(instructor, lab):
+    client = logged_in(instructor)
+    assert client.get(reverse("admin:threats_threat_changelist")).status_code == 403
+    assert client.get(reverse("admin:experiment_participant_changelist")).status_code == 403
+    assert client.get(admin_url("delete_data", lab)).status_code == 403
+
+
+def test_an_instructor_creates_a_session_with_a_generated_code(instructor, experiment):
+    response = logged_in(instructor).post(
+        reverse("admin:experiment_labsession_add"),
+        {
+            "experiment": experiment.pk,
+            "label": "Tuesday",
+            "status": "draft",
+            "closes_at_0": "",
+            "closes_at_1": "",
+            "capacity": "40",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    session = LabSession.objects.get()
+    assert re.fullmatch(r"[ACDEFGHJKMNPQRTUVWXY34679]{8}", session.join_code)
+    assert session.capacity == 40 and session.status == SessionStatus.DRAFT
+
+
+def test_open_and_close_buttons_move_the_session(instructor, lab):
+    client = logged_in(instructor)
+    for status in ("closed", "open", "closed"):
+        response = client.post(admin_url("set_status", lab), {"status": status})
+        assert response.status_code == 302
+        lab.refresh_from_db()
+        assert lab.status == status
+
+
+def test_an_unknown_status_changes_nothing(instructor, lab):
+    response = logged_in(instructor).post(admin_url("set_status", lab), {"status": "paused"}, follow=True)
+    assert b"Unknown status" in response.content
+    lab.refresh_from_db()
+    assert lab.status == SessionStatus.OPEN
+
+
+def test_status_changes_need_a_post(instructor, lab):
+    assert logged_in(instructor).get(admin_url("set_status", lab)).status_code == 405
+
+
+def test_the_open_and_close_actions_work_on_many_sessions(instructor, experiment):
+    sessions = [services.create_session(experiment) for _ in range(3)]
+    client = logged_in(instructor)
+    changelist = reverse("admin:experiment_labsession_changelist")
+    client.post(changelist, {"action": "open_sessions", "_selected_action": [s.pk for s in sessions]})
+    assert set(LabSession.objects.values_list("status", flat=True)) == {"open"}
+    client.post(changelist, {"action": "close_sessions", "_selected_action": [s.pk for s in sessions]})
+    assert set(LabSession.objects.values_list("status", flat=True)) == {"closed"}
+
+
+def qr_payload(svg: str) -> str:
+    """Decode segno's SVG path (rows of 'h' runs) back into modules and read it with a real QR decoder."""
+    path = re.search(r'<path[^>]*\bd="([^"]+)"', svg).group(1)
+    size = int(re.search(r'width="(\d+)"', svg).group(1)) // 10
+    grid = np.full((size, size), 255, dtype=np.uint8)
+    x = y = 0.0
+    for op, a, b in re.findall(r"([Mmh])(-?[\d.]+)(?:[ ,](-?[\d.]+))?", path):
+        if op == "M":
+            x, y = float(a), float(b)
+        elif op == "m":
+            x, y = x + float(a), y + float(b)
+        else:
+            grid[int(y), int(x) : int(x + float(a))] = 0
+            x += float(a)
+    image = np.kron(grid, np.ones((8, 8), dtype=np.uint8))
+    return zxingcpp.read_barcode(image).text
+
+
+def test_the_join_sheet_shows_the_code_and_a_qr_code_of_the_join_url(instructor, lab):
+    response = logged_in(instructor).get(admin_url("join_sheet", lab))
+    assert response.status_code == 200
+    content = response.content.decode()
+    join_url = f"http://testserver/join/{lab.join_code}/"
+    assert join_url in content
+    assert f"{lab.join_code[:4]}&#8239;{lab.join_code[4:]}" in content
+    assert qr_payload(content) == join_url
+
+
+def test_the_monitor_counts_participants_per_stage_and_arm(instructor, lab, make_participant):
+    participants = [make_participant() for _ in range(4)]
+    services.start_threats(participants[0])
+    make_participant(is_simulated=True)
+    data = logged_in(instructor).get(admin_url("monitor_data", lab)).json()
+    assert data["stages"] == ["training", "threats", "usefulness", "done"]
+    assert data["arms"] == ["DFD", "Control"]
+    assert sum(sum(row) for row in data["counts"]) == 5
+    assert sum(row[1] for row in data["counts"]) == 1
+    assert len(data["participants"]) == 5
+    assert sum(p["bot"] for p in data["participants"]) == 1
+    page = logged_in(instructor).get(admin_url("monitor", lab))
+    assert page.status_code == 200
+    assert b"monitor.js" in page.content
+
+
+def test_the_monitor_uses_a_constant_number_of_queries_for_1000_participants(
+    instructor, lab, django_assert_max_num_queries
+):
+    arms = list(lab.experiment.arms.values_list("id", flat=True))
+    block = AllocationBlock.objects.create(session=lab, number=1, arm_sequence=[arms[i % 2] for i in range(1000)])
+    Participant.objects.bulk_create(
+        Participant(
+            entry_token=uuid.uuid4(), session=lab, arm_id=arms[i % 2], block=block, block_position=i, threat_order=[]
+        )
+        for i in range(1000)
+    )
+    client = logged_in(instructor)
+    with django_assert_max_num_queries(8):
+        data = client.get(admin_url("monitor_data", lab)).json()
+    assert len(data["participants"]) == 1000
+    with django_assert_max_num_queries(8):
+        assert client.get(admin_url("monitor", lab)).status_code == 200
+
+
+def test_a_finished_student_gets_a_completion_code_the_instructor_can_check(instructor, lab):
+    student = Client()
+    participant = consent_post(student, lab.join_code)
+    student.post(url("training", participant))
+    student.post(url("threats", participant), threat_answers(participant))
+    student.post(url("usefulness", participant), usefulness_answers(participant))
+    page = student.get(url("done", participant)).content.decode()
+    code = re.search(r'id="completion-code">([A-Z0-9-]+)<', page).group(1)
+    assert CompletionCode.objects.filter(session=lab, code=code).exists()
+    assert not any(f.related_model is Participant for f in CompletionCode._meta.get_fields())
+    response = logged_in(instructor).post(admin_url("codes", lab), {"codes": f"{code}\nAAAAA-BBBBB\n{code.lower()}"})
+    assert re.findall(r"<td>(valid|not from this session|handed in twice)</td>", response.content.decode()) == [
+        "valid",
+        "not from this session",
+        "handed in twice",
+    ]
+    assert b"applicable" not in response.content
+
+
+def test_an_empty_code_check_is_refused(instructor, lab):
+    response = logged_in(instructor).post(admin_url("codes", lab), {"codes": ""})
+    assert b"This field is required" in response.content
+
+
+def test_deleting_a_sessions_data_names_what_goes_then_deletes_it(researcher, lab, make_participant):
+    participant = make_participant()
+    services.start_threats(participant)
+    services.submit_answers(
+        participant, [services.ThreatAnswer(t, i, "applicable") for i, t in enumerate(participant.threat_order, 1)]
+    )
+    client = logged_in(researcher)
+    page = client.get(admin_url("delete_data", lab)).content.decode()
+    assert "1 participant(s)" in page and "4 answer(s)" in page
+    response = client.post(admin_url("delete_data", lab), {"confirm": "WRONG"}, follow=True)
+    assert b"nothing was deleted" in response.content
+    assert Participant.objects.count() == 1
+    client.post(admin_url("delete_data", lab), {"confirm": lab.join_code.lower()})
+    assert Participant.objects.count() == 0 and Answer.objects.count() == 0
+    lab.refresh_from_db()
+    assert lab.status == SessionStatus.CLOSED
+    assert LabSession.objects.filter(pk=lab.pk).exists()
