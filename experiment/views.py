@@ -7,14 +7,14 @@ refresh, a second tab or a replayed POST lands on the current stage and changes 
 import uuid
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from experiment import services
+from experiment import services, throttle
 from experiment.bots import BOT_HEADER, is_bot_token
 from experiment.forms import ConsentForm, JoinForm, ResumeForm, ThreatAnswersForm, UsefulnessForm
 from experiment.models import LabSession, Participant, Stage
@@ -63,10 +63,19 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "experiment/home.html", {"join_form": JoinForm(), "resume_form": ResumeForm()})
 
 
+def _too_many_guesses(request: HttpRequest) -> HttpResponse:
+    message = _("Too many wrong session codes from here. Wait ten minutes, or ask your instructor for the link.")
+    return render(request, "experiment/blocked.html", {"message": message}, status=429)
+
+
 @require_POST
 def join(request: HttpRequest) -> HttpResponse:
+    if throttle.is_blocked(request):
+        return _too_many_guesses(request)
     form = JoinForm(request.POST)
     if not form.is_valid():
+        if "code" in form.errors and request.POST.get("code", "").strip():
+            throttle.record_wrong_code(request)
         return render(request, "experiment/home.html", {"join_form": form, "resume_form": ResumeForm()}, status=400)
     return redirect("experiment:consent", join_code=form.cleaned_data["code"].join_code)
 
@@ -88,7 +97,12 @@ def resume(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def consent(request: HttpRequest, join_code: str) -> HttpResponse:
-    session = get_object_or_404(LabSession.objects.select_related("experiment"), join_code=join_code.upper())
+    session = LabSession.objects.select_related("experiment").filter(join_code=join_code.upper()).first()
+    if session is None:
+        if throttle.is_blocked(request):
+            return _too_many_guesses(request)
+        throttle.record_wrong_code(request)
+        raise Http404("No lab session has this code.")
     participant = _remembered(request, session)
     if participant is not None:
         return redirect(stage_url(participant))

@@ -103,3 +103,13 @@ def researcher(db):
 @pytest.fixture
 def plain_staff(db):
     return staff_user("staff")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Join-guess counters live in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,0 +1,28 @@
+# ThreatLab web image: gunicorn serving Django, static files by WhiteNoise. Migrations run in the compose
+# `migrate` service, once, before any web replica starts.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /app
+
+COPY pyproject.toml README.md ./
+COPY config config
+COPY experiment experiment
+COPY threats threats
+COPY analysis analysis
+RUN pip install .
+COPY manage.py ./
+COPY templates templates
+COPY static static
+COPY fixtures fixtures
+
+# collectstatic needs settings that start; the real secret comes from the env file at run time.
+RUN DEBUG=0 SECRET_KEY=build-only-not-a-secret-build-only-not-a-secret ALLOWED_HOSTS=build \
+    python manage.py collectstatic --noinput
+
+RUN useradd --system --uid 10001 threatlab && chown -R threatlab /app
+USER threatlab
+
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", \
+     "--worker-class", "gthread", "--access-logfile", "-", "--forwarded-allow-ips", "*"]
