@@ -142,7 +142,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF],
+        # data: carries the analysis plots (server-rendered SVG), which inline would need inline styles.
+        "img-src": [SELF, "data:"],
         "media-src": [SELF],
         "object-src": [NONE],
         "base-uri": [NONE],

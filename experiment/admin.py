@@ -5,6 +5,7 @@ from django.db.models import Count
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from analysis import views as analysis_views
 from experiment import admin_views, services
 from experiment.models import (
     Answer,
@@ -49,6 +50,8 @@ class ExperimentAdmin(admin.ModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("upload/", wrap(admin_views.upload_definition), name="experiment_experiment_upload"),
+            path("<int:pk>/analysis/", wrap(analysis_views.analysis), name="experiment_experiment_analysis"),
+            path("<int:pk>/export/<str:name>", wrap(analysis_views.export), name="experiment_experiment_export"),
             path(
                 "<int:pk>/definition.json",
                 wrap(admin_views.download_definition),

@@ -1,0 +1,42 @@
+"""Shared by analyze and export_results: pick the experiment and the filters from the command line."""
+
+from django.core.management.base import CommandError
+
+from analysis.dataset import Filters
+from experiment.codes import normalise_join_code
+from experiment.models import Experiment, LabSession
+
+
+def add_selection_arguments(parser) -> None:
+    parser.add_argument("--experiment", help="The experiment's slug; may be left out when --session names one.")
+    parser.add_argument("--session", action="append", default=[], help="A session's join code (repeatable).")
+    parser.add_argument("--include-simulated", action="store_true", help="Count bots too.")
+    parser.add_argument("--include-incomplete", action="store_true", help="Count participants who did not finish.")
+
+
+def select(options) -> tuple[Experiment, Filters]:
+    codes = [normalise_join_code(code) for code in options["session"]]
+    sessions = list(LabSession.objects.filter(join_code__in=codes).select_related("experiment"))
+    unknown = sorted(set(codes) - {s.join_code for s in sessions})
+    if unknown:
+        raise CommandError(f"No session has the join code(s): {', '.join(unknown)}.")
+    if options["experiment"]:
+        experiment = Experiment.objects.filter(slug=options["experiment"]).first()
+        if experiment is None:
+            known = ", ".join(Experiment.objects.values_list("slug", flat=True)) or "none"
+            raise CommandError(f"No experiment {options['experiment']!r}. Known: {known}.")
+    elif sessions:
+        experiment = sessions[0].experiment
+    elif Experiment.objects.count() == 1:
+        experiment = Experiment.objects.get()
+    else:
+        raise CommandError("Name the experiment (--experiment SLUG) or a session (--session CODE).")
+    foreign = [s.join_code for s in sessions if s.experiment_id != experiment.pk]
+    if foreign:
+        raise CommandError(f"Session(s) {', '.join(foreign)} belong to another experiment than {experiment.slug}.")
+    filters = Filters(
+        session_ids=tuple(s.pk for s in sessions),
+        include_simulated=options["include_simulated"],
+        include_incomplete=options["include_incomplete"],
+    )
+    return experiment, filters

@@ -1,0 +1,213 @@
+"""The researchers' analysis: view, exports and `analyze` agree; permissions; neutralised cells; codebook."""
+
+import csv
+import io
+import json
+import zipfile
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from analysis import dataset, exports, report
+from analysis.columns import ANSWER_COLUMNS
+from experiment import services
+from experiment.models import Participant
+from experiment.rehearsal import simulate
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def filled_lab(lab):
+    simulate(lab, 16, profile="diagram_helps", seed=11)
+    Participant.objects.filter(session=lab).update(is_simulated=False)  # count them as real students here
+    return lab
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def analysis_url(experiment) -> str:
+    return reverse("admin:experiment_experiment_analysis", args=[experiment.pk])
+
+
+def export_url(experiment, name: str) -> str:
+    return reverse("admin:experiment_experiment_export", args=[experiment.pk, name])
+
+
+def read_csv(content: bytes | str) -> list[dict]:
+    text = content.decode() if isinstance(content, bytes) else content
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_the_analysis_view_shows_the_tests_and_plots(researcher, filled_lab):
+    response = logged_in(researcher).get(analysis_url(filled_lab.experiment))
+    assert response.status_code == 200
+    content = response.content.decode()
+    results = response.context["results"]
+    assert results["n"] == 16
+    for metric in results["metrics"]:
+        assert metric["test"]["apa"] in content.replace("&#x27;", "'")
+    assert "Slides&#x27; convention" in content or "Slides' convention" in content
+    assert content.count('src="data:image/svg+xml;base64,') == 7
+    assert "Holm-adjusted p" in content
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize("name", ["analysis", "participants.csv"])
+def test_instructors_and_plain_staff_get_403(instructor, plain_staff, filled_lab, name):
+    url = analysis_url(filled_lab.experiment) if name == "analysis" else export_url(filled_lab.experiment, name)
+    assert logged_in(instructor).get(url).status_code == 403
+    assert logged_in(plain_staff).get(url).status_code == 403
+
+
+def test_anonymous_users_are_sent_to_log_in(client, filled_lab):
+    response = client.get(export_url(filled_lab.experiment, "answers.csv"))
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+
+
+def test_bad_filters_are_refused_with_a_message(researcher, filled_lab):
+    response = logged_in(researcher).get(
+        analysis_url(filled_lab.experiment), {"tost_margin": "abc", "sessions": "99999"}
+    )
+    assert response.status_code == 400
+    assert b"Enter a number" in response.content
+    assert b"Select a valid choice" in response.content
+    export = logged_in(researcher).get(export_url(filled_lab.experiment, "answers.csv"), {"tost_margin": "-1"})
+    assert export.status_code == 400
+
+
+def test_an_unknown_export_is_404(researcher, filled_lab):
+    assert logged_in(researcher).get(export_url(filled_lab.experiment, "secrets.txt")).status_code == 404
+
+
+def test_the_view_the_exports_and_analyze_agree(researcher, filled_lab, capsys):
+    experiment = filled_lab.experiment
+    client = logged_in(researcher)
+    view_results = client.get(analysis_url(experiment)).context["results"]
+    call_command("analyze", "--experiment", experiment.slug, "--format", "json")
+    command_results = json.loads(capsys.readouterr().out)
+    package = zipfile.ZipFile(io.BytesIO(client.get(export_url(experiment, "replication.zip")).content))
+    package_results = json.loads(package.read("results.json"))
+    normalise = lambda r: json.loads(json.dumps(r, default=str))  # noqa: E731
+    assert normalise(view_results) == command_results == package_results
+    rows = read_csv(b"".join(client.get(export_url(experiment, "participants.csv")).streaming_content))
+    tp_by_arm = {arm["slug"]: [] for arm in view_results["arms"]}
+    for row in rows:
+        tp_by_arm[row["arm"]].append(int(row["tp"]))
+    for i, arm in enumerate(view_results["arms"]):
+        assert sorted(tp_by_arm[arm["slug"]]) == sorted(view_results["metrics"][0]["values"][i])
+    answers = read_csv(package.read("answers.csv"))
+    assert len(answers) == 16 * 4
+    outcomes = {(r["is_real"], r["answer"]): r["outcome"] for r in answers}
+    assert outcomes.get(("true", "applicable"), "TP") == "TP"
+    assert outcomes.get(("false", "applicable"), "FP") == "FP"
+    assert set(package.namelist()) == {
+        "participants.csv",
+        "answers.csv",
+        "codebook.md",
+        "experiment.json",
+        "results.json",
+    }
+
+
+def test_the_text_report_prints_the_apa_lines(filled_lab, capsys):
+    call_command("analyze", "--session", filled_lab.join_code)
+    out = capsys.readouterr().out
+    assert "True positives (TP): Mann-Whitney U =" in out
+    assert "16 participants" in out
+
+
+def test_simulated_and_incomplete_participants_are_left_out_unless_asked(lab):
+    simulate(lab, 4, seed=1)
+    services.enrol(lab, __import__("uuid").uuid4())
+    default = report.build(dataset.load(lab.experiment))
+    assert default["n"] == 0
+    assert default["excluded"] == {"simulated": 4, "incomplete": 1}
+    everyone = report.build(
+        dataset.load(lab.experiment, dataset.Filters(include_simulated=True, include_incomplete=True))
+    )
+    assert everyone["n"] == 5
+
+
+def test_the_analysis_view_uses_a_constant_number_of_queries(researcher, lab):
+    client = logged_in(researcher)
+    counts = []
+    for more in (6, 12):
+        simulate(lab, more, seed=more)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(analysis_url(lab.experiment), {"include_simulated": "on"}).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 20
+
+
+def test_exports_use_a_constant_number_of_queries(researcher, lab, django_assert_max_num_queries):
+    simulate(lab, 10, seed=4)
+    client = logged_in(researcher)
+    for name in ("participants.csv", "answers.csv"):
+        with django_assert_max_num_queries(12):
+            response = client.get(export_url(lab.experiment, name), {"include_simulated": "on"})
+            body = b"".join(response.streaming_content)
+        assert body.count(b"\n") > 10
+
+
+@pytest.mark.parametrize("text", ['=HYPERLINK("x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_cells_starting_a_formula_are_neutralised(text):
+    assert exports.neutralise(text) == "'" + text
+    assert exports.neutralise("plain") == "plain"
+    assert exports.neutralise(-2) == -2
+
+
+def test_a_formula_in_a_comment_is_neutralised_in_the_export(researcher, filled_lab):
+    Participant.objects.filter(session=filled_lab).update(comment="=cmd|' /C calc'!A0")
+    body = b"".join(logged_in(researcher).get(export_url(filled_lab.experiment, "participants.csv")).streaming_content)
+    assert {row["comment"] for row in read_csv(body)} == {"'=cmd|' /C calc'!A0"}
+
+
+def test_the_codebook_names_every_exported_column_and_the_key(researcher, filled_lab):
+    client = logged_in(researcher)
+    codebook = client.get(export_url(filled_lab.experiment, "codebook.md")).content.decode()
+    header = next(
+        csv.reader(
+            io.StringIO(
+                b"".join(client.get(export_url(filled_lab.experiment, "participants.csv")).streaming_content).decode()
+            )
+        )
+    )
+    for column in [*header, *(c.name for c in ANSWER_COLUMNS)]:
+        assert f"| `{column}` |" in codebook, column
+    assert "rating_diagram_dfd" in header
+    for threat in filled_lab.experiment.scenario.threats.all():
+        assert f"| {threat.ref} |" in codebook
+    assert "precision = TP / (TP + FP), missing when nothing was marked applicable" in codebook
+
+
+def test_export_results_writes_the_files(filled_lab, tmp_path):
+    out = StringIO()
+    call_command("export_results", "--session", filled_lab.join_code, "--out", str(tmp_path / "x"), stdout=out)
+    assert sorted(p.name for p in (tmp_path / "x").iterdir()) == [
+        "answers.csv",
+        "codebook.md",
+        "participants.csv",
+        "replication.zip",
+    ]
+    assert len(read_csv((tmp_path / "x" / "participants.csv").read_text())) == 16
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--session", "NOPENOPE"], "No session has the join code"), (["--experiment", "nope"], "No experiment 'nope'")],
+)
+def test_the_commands_refuse_unknown_names(filled_lab, tmp_path, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("analyze", *args)
+    with pytest.raises(CommandError, match=message):
+        call_command("export_results", *args, "--out", str(tmp_path))
