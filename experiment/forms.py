@@ -1,10 +1,14 @@
 """Forms of the student flow. They validate and normalise; the services write."""
 
+import json
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from experiment.codes import normalise_join_code
-from experiment.models import Choice, LabSession
+from experiment.models import Choice, ItemKind, LabSession, QuestionnaireItem
+from experiment.services import Response
 from experiment.sources import Source
 from threats.models import Threat
 
@@ -61,14 +65,59 @@ def threat_field_name(threat: Threat) -> str:
     return f"threat_{threat.pk}"
 
 
+def confidence_field_name(threat: Threat) -> str:
+    return f"confidence_{threat.pk}"
+
+
+CONFIDENCE_LABELS = [(1, _("1 not at all sure")), (2, "2"), (3, "3"), (4, "4"), (5, _("5 completely sure"))]
+_EXPOSURE_KEY = re.compile(r"^[a-z0-9_-]{1,60}$")
+MAX_EXPOSURE_SECONDS = 24 * 3600
+
+
+class ExposureField(forms.CharField):
+    """Seconds pages and diagrams were in view, as the browser measured them: {"page": 312.4, "diagram_dfd": 80}.
+
+    Empty when the browser ran no script; anything else malformed means the form was altered.
+    """
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, max_length=2000, **kwargs)
+
+    def clean(self, value) -> dict[str, float]:
+        raw = super().clean(value)
+        if not raw:
+            return {}
+        altered = forms.ValidationError(_("The form was altered. Reload the page; your earlier answers are kept."))
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise altered from None
+        if not isinstance(data, dict) or len(data) > 20:
+            raise altered
+        for key, seconds in data.items():
+            if not _EXPOSURE_KEY.match(key) or isinstance(seconds, bool) or not isinstance(seconds, int | float):
+                raise altered
+            if not 0 <= seconds <= MAX_EXPOSURE_SECONDS:
+                raise altered
+        return {key: round(float(seconds), 1) for key, seconds in data.items()}
+
+
+class TrainingForm(forms.Form):
+    exposure = ExposureField()
+
+
 class ThreatAnswersForm(forms.Form):
     """One explicit applicable / not applicable choice per threat, in the participant's stored order."""
 
     shown_order = forms.CharField(widget=forms.HiddenInput)
+    exposure = ExposureField()
 
-    def __init__(self, threats: list[Threat], *args, **kwargs):
+    def __init__(self, threats: list[Threat], *args, ask_confidence: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.threats = threats
+        self.ask_confidence = ask_confidence
         self.expected_order = ",".join(str(t.pk) for t in threats)
         self.fields["shown_order"].initial = self.expected_order
         for threat in threats:
@@ -81,6 +130,15 @@ class ThreatAnswersForm(forms.Form):
                     "invalid_choice": _("Choose applicable or not applicable for %(ref)s.") % {"ref": threat.ref},
                 },
             )
+            if ask_confidence:
+                message = _("Rate how sure you are about %(ref)s from 1 to 5.") % {"ref": threat.ref}
+                self.fields[confidence_field_name(threat)] = forms.TypedChoiceField(
+                    label=_("How sure are you?"),
+                    choices=CONFIDENCE_LABELS,
+                    coerce=int,
+                    widget=forms.RadioSelect,
+                    error_messages={"required": message, "invalid_choice": message},
+                )
 
     def clean_shown_order(self) -> str:
         if self.cleaned_data["shown_order"] != self.expected_order:
@@ -89,20 +147,32 @@ class ThreatAnswersForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        expected = {threat_field_name(t) for t in self.threats}
-        foreign = sorted(k for k in self.data if k.startswith("threat_") and k not in expected)
+        expected = {threat_field_name(t) for t in self.threats} | {confidence_field_name(t) for t in self.threats}
+        foreign = sorted(k for k in self.data if k.startswith(("threat_", "confidence_")) and k not in expected)
         if foreign:
             raise forms.ValidationError(_("The form held an answer for a threat that is not in your list."))
         return cleaned
 
-    def answers(self) -> list[tuple[Threat, int, str]]:
+    def answers(self) -> list[tuple[Threat, int, str, int | None]]:
         return [
-            (threat, position, self.cleaned_data[threat_field_name(threat)])
+            (
+                threat,
+                position,
+                self.cleaned_data[threat_field_name(threat)],
+                self.cleaned_data.get(confidence_field_name(threat)),
+            )
             for position, threat in enumerate(self.threats, start=1)
         ]
 
     def bound_threats(self):
-        return [(threat, self[threat_field_name(threat)]) for threat in self.threats]
+        return [
+            (
+                threat,
+                self[threat_field_name(threat)],
+                self[confidence_field_name(threat)] if self.ask_confidence else None,
+            )
+            for threat in self.threats
+        ]
 
 
 def rating_field_name(source: Source) -> str:
@@ -137,3 +207,55 @@ class UsefulnessForm(forms.Form):
 
     def bound_sources(self):
         return [(source, self[rating_field_name(source)]) for source in self.sources]
+
+
+DEFAULT_BANDS = [{"value": v, "label": v} for v in ("0-20%", "21-40%", "41-60%", "61-80%", "81-100%")]
+
+
+def item_field_names(item: QuestionnaireItem) -> list[tuple[str, str, str]]:
+    """(field name, row key, row label) for each answer an item takes: one per Likert row, else one."""
+    if item.kind == ItemKind.LIKERT_ROWS:
+        return [(f"{item.key}__{row['key']}", row["key"], row["label"]) for row in item.rows]
+    return [(item.key, "", "")]
+
+
+def item_options(item: QuestionnaireItem) -> list[dict]:
+    if item.kind == ItemKind.PERCENTAGE_BANDS and not item.options:
+        return DEFAULT_BANDS
+    return item.options
+
+
+class QuestionnaireForm(forms.Form):
+    """An entry or exit questionnaire built from its items; every answer is stored as text."""
+
+    def __init__(self, items: list[QuestionnaireItem], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = items
+        for item in items:
+            choices = [(str(o["value"]), o["label"]) for o in item_options(item)]
+            for name, _row, label in item_field_names(item):
+                if item.kind == ItemKind.FREE_TEXT:
+                    field = forms.CharField(
+                        label=item.text, required=item.required, max_length=2000, widget=forms.Textarea({"rows": 3})
+                    )
+                else:
+                    message = _("Choose an answer for: %(question)s") % {"question": label or item.text}
+                    field = forms.ChoiceField(
+                        label=label or item.text,
+                        choices=choices,
+                        required=item.required,
+                        widget=forms.RadioSelect,
+                        error_messages={"required": message, "invalid_choice": message},
+                    )
+                self.fields[name] = field
+
+    def responses(self) -> list[Response]:
+        return [
+            Response(item.pk, row, self.cleaned_data.get(name) or "")
+            for item in self.items
+            for name, row, _label in item_field_names(item)
+            if self.cleaned_data.get(name) not in (None, "")
+        ]
+
+    def bound_items(self):
+        return [(item, [(self[name], label) for name, _row, label in item_field_names(item)]) for item in self.items]

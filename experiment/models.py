@@ -24,6 +24,19 @@ class Experiment(models.Model):
     description = models.TextField(blank=True)
     scenario = models.ForeignKey(Scenario, on_delete=models.PROTECT, related_name="experiments")
     hypothesis = models.CharField(max_length=20, choices=Hypothesis.choices, default=Hypothesis.TWO_SIDED)
+    ask_confidence = models.BooleanField(default=False, help_text="Ask a 1..5 confidence rating with each threat.")
+    min_training_seconds = models.PositiveIntegerField(
+        default=0, help_text="Participants cannot leave the training earlier (0: no minimum)."
+    )
+    min_plausible_threats_seconds = models.PositiveIntegerField(
+        default=0, help_text="Answering the threats faster than this flags a participant as implausibly fast."
+    )
+    stratify_item = models.CharField(
+        max_length=60, blank=True, help_text="Key of the entry item whose answer picks the randomisation stratum."
+    )
+    strata = models.JSONField(
+        default=dict, blank=True, help_text="Answer value -> stratum name, e.g. {'none': 'novice', ...}."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -122,19 +135,23 @@ class AllocationBlock(models.Model):
 
 
 class Stage(models.TextChoices):
+    ENTRY = "entry", _("Entry questionnaire")
     TRAINING = "training", _("Training")
     THREATS = "threats", _("Threats")
     USEFULNESS = "usefulness", _("Usefulness")
+    EXIT = "exit", _("Exit questionnaire")
     DONE = "done", _("Done")
 
 
-STAGE_ORDER = [Stage.TRAINING, Stage.THREATS, Stage.USEFULNESS, Stage.DONE]
+STAGE_ORDER = [Stage.ENTRY, Stage.TRAINING, Stage.THREATS, Stage.USEFULNESS, Stage.EXIT, Stage.DONE]
 
 # The timestamp field set when a participant enters each stage.
 STAGE_TIMESTAMP = {
-    Stage.TRAINING: "consented_at",
+    Stage.ENTRY: "consented_at",
+    Stage.TRAINING: "assigned_at",
     Stage.THREATS: "threats_started_at",
     Stage.USEFULNESS: "usefulness_started_at",
+    Stage.EXIT: "exit_started_at",
     Stage.DONE: "completed_at",
 }
 
@@ -155,17 +172,25 @@ class Participant(models.Model):
     # The consent form carries this token: a repeated consent POST finds the participant it already made.
     entry_token = models.UUIDField(unique=True, editable=False)
     session = models.ForeignKey(LabSession, on_delete=models.CASCADE, related_name="participants")
-    arm = models.ForeignKey(Arm, on_delete=models.PROTECT, related_name="participants")
-    block = models.ForeignKey(AllocationBlock, on_delete=models.PROTECT, related_name="participants")
-    block_position = models.PositiveSmallIntegerField()
+    # Empty only while the participant answers the entry questionnaire (its answer may pick the stratum).
+    arm = models.ForeignKey(Arm, on_delete=models.PROTECT, related_name="participants", null=True, blank=True)
+    block = models.ForeignKey(
+        AllocationBlock, on_delete=models.PROTECT, related_name="participants", null=True, blank=True
+    )
+    block_position = models.PositiveSmallIntegerField(null=True, blank=True)
     stratum = models.CharField(max_length=50, blank=True)
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.TRAINING)
     threat_order = models.JSONField(help_text="Threat ids in the order this participant was shown them.")
+    exposure = models.JSONField(
+        default=dict, blank=True, help_text="Seconds the pages and diagrams were in view, measured in the browser."
+    )
     comment = models.TextField(blank=True)
     is_simulated = models.BooleanField(default=False, help_text="A bot from a rehearsal or simulation.")
     consented_at = models.DateTimeField(default=timezone.now)
+    assigned_at = models.DateTimeField(null=True, blank=True)
     threats_started_at = models.DateTimeField(null=True, blank=True)
     usefulness_started_at = models.DateTimeField(null=True, blank=True)
+    exit_started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(default=timezone.now)
 
@@ -174,6 +199,10 @@ class Participant(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["block", "block_position"], name="experiment_participant_one_per_slot"),
+            models.CheckConstraint(
+                condition=Q(stage="entry") | Q(arm__isnull=False, block__isnull=False, block_position__isnull=False),
+                name="experiment_participant_assigned_after_entry",
+            ),
         ]
         indexes = [
             # The live monitor and the analysis count and list a session's participants by stage.
@@ -194,6 +223,7 @@ class Answer(models.Model):
     threat = models.ForeignKey(Threat, on_delete=models.PROTECT, related_name="answers")
     position = models.PositiveSmallIntegerField(help_text="Where the threat was shown, from 1.")
     choice = models.CharField(max_length=20, choices=Choice.choices)
+    confidence = models.PositiveSmallIntegerField(null=True, blank=True, help_text="1..5, when the experiment asks.")
     answered_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -202,6 +232,10 @@ class Answer(models.Model):
             models.UniqueConstraint(fields=["participant", "threat"], name="experiment_answer_one_per_threat"),
             models.UniqueConstraint(fields=["participant", "position"], name="experiment_answer_unique_position"),
             models.CheckConstraint(condition=Q(choice__in=Choice.values), name="experiment_answer_valid_choice"),
+            models.CheckConstraint(
+                condition=Q(confidence__isnull=True) | Q(confidence__gte=1, confidence__lte=5),
+                name="experiment_answer_confidence_1_5",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -240,3 +274,65 @@ class CompletionCode(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class Placement(models.TextChoices):
+    ENTRY = "entry", _("Before the training (entry)")
+    EXIT = "exit", _("After the threats (exit)")
+
+
+class ItemKind(models.TextChoices):
+    SINGLE_CHOICE = "single_choice", _("Single choice")
+    LIKERT_ROWS = "likert_rows", _("Likert rows")
+    PERCENTAGE_BANDS = "percentage_bands", _("Percentage bands")
+    FREE_TEXT = "free_text", _("Free text")
+
+
+class Questionnaire(models.Model):
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="questionnaires")
+    placement = models.CharField(max_length=10, choices=Placement.choices)
+    title = models.CharField(max_length=200)
+    intro = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "placement"], name="experiment_questionnaire_one_per_place"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class QuestionnaireItem(models.Model):
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="items")
+    key = models.SlugField(max_length=60, help_text="Column name in the export, e.g. k8s_experience.")
+    position = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=20, choices=ItemKind.choices)
+    text = models.TextField()
+    options = models.JSONField(default=list, blank=True, help_text="[{value, label}] for choices and scales.")
+    rows = models.JSONField(default=list, blank=True, help_text="[{key, label}] for Likert rows.")
+    required = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["questionnaire", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["questionnaire", "key"], name="experiment_item_unique_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ItemResponse(models.Model):
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="responses")
+    item = models.ForeignKey(QuestionnaireItem, on_delete=models.PROTECT, related_name="responses")
+    row = models.CharField(max_length=60, blank=True, help_text="The Likert row; empty for other kinds.")
+    value = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "item", "row"], name="experiment_response_one_per_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item.key}{'.' + self.row if self.row else ''}: {self.value}"

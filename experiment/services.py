@@ -20,8 +20,11 @@ from experiment.models import (
     AllocationBlock,
     Answer,
     CompletionCode,
+    Experiment,
+    ItemResponse,
     LabSession,
     Participant,
+    Placement,
     SessionStatus,
     Stage,
     UsefulnessRating,
@@ -32,6 +35,30 @@ _system_random = random.SystemRandom()
 
 class AdmissionRefused(Exception):
     """The session does not take this student; the message says why, in words for the student."""
+
+
+class TooEarly(Exception):
+    """The participant tried to leave the training before the experiment's minimum reading time."""
+
+    def __init__(self, remaining_seconds: int):
+        super().__init__(remaining_seconds)
+        self.remaining_seconds = remaining_seconds
+
+
+def stages_for(experiment: Experiment) -> list[Stage]:
+    """The stages a participant of this experiment goes through, in order."""
+    placements = set(experiment.questionnaires.values_list("placement", flat=True))
+    return [
+        stage
+        for stage in (Stage.ENTRY, Stage.TRAINING, Stage.THREATS, Stage.USEFULNESS, Stage.EXIT, Stage.DONE)
+        if (stage != Stage.ENTRY or Placement.ENTRY in placements)
+        and (stage != Stage.EXIT or Placement.EXIT in placements)
+    ]
+
+
+def _next_stage(participant: Participant, current: Stage) -> Stage:
+    stages = stages_for(participant.session.experiment)
+    return stages[stages.index(current) + 1]
 
 
 def admission_problem(session: LabSession, *, rehearsal: bool = False) -> str | None:
@@ -49,15 +76,35 @@ def admission_problem(session: LabSession, *, rehearsal: bool = False) -> str | 
     return None
 
 
+def _allocate(session: LabSession, participant: Participant, stratum: str, rng: random.Random) -> None:
+    """Give the participant the next slot of the stratum's open block. The caller holds the session's row lock."""
+    block = session.blocks.filter(stratum=stratum).order_by("-number").first()
+    filled = block.participants.count() if block else 0
+    arm_ids = list(session.experiment.arms.order_by("position").values_list("id", flat=True))
+    slot = next_slot(block.arm_sequence if block else None, filled, arm_ids, rng)
+    if slot.new_block is not None:
+        block = AllocationBlock.objects.create(
+            session=session,
+            stratum=stratum,
+            number=(block.number + 1) if block else 1,
+            arm_sequence=list(slot.new_block),
+        )
+    participant.arm_id = slot.arm_id
+    participant.block = block
+    participant.block_position = slot.position
+    participant.stratum = stratum
+    participant.assigned_at = timezone.now()
+
+
 def enrol(
     session: LabSession,
     entry_token: uuid.UUID,
     *,
-    stratum: str = "",
     is_simulated: bool = False,
     rng: random.Random | None = None,
 ) -> Participant:
-    """Admit a consenting student: assign an arm by permuted blocks and fix the threat order.
+    """Admit a consenting student and fix the threat order; assign an arm now unless an entry questionnaire
+    comes first (its answer may choose the stratum).
 
     Idempotent per ``entry_token``: the same consent form posted again returns the participant it made.
     Raises AdmissionRefused when the session is not open, past its closing time, or full.
@@ -68,34 +115,25 @@ def enrol(
         return existing
     try:
         with transaction.atomic():
-            # The session row serialises allocation: one enrolment at a time per session, so no two
+            # The session row serialises admission and allocation: one at a time per session, so no two
             # participants see the same free slot and the capacity count is exact.
-            session = LabSession.objects.select_for_update().get(pk=session.pk)
+            session = LabSession.objects.select_related("experiment").select_for_update(of=("self",)).get(pk=session.pk)
             problem = admission_problem(session, rehearsal=is_simulated)
             if problem:
                 raise AdmissionRefused(problem)
-            block = session.blocks.filter(stratum=stratum).order_by("-number").first()
-            filled = block.participants.count() if block else 0
-            arm_ids = list(session.experiment.arms.order_by("position").values_list("id", flat=True))
-            slot = next_slot(block.arm_sequence if block else None, filled, arm_ids, rng)
-            if slot.new_block is not None:
-                block = AllocationBlock.objects.create(
-                    session=session,
-                    stratum=stratum,
-                    number=(block.number + 1) if block else 1,
-                    arm_sequence=list(slot.new_block),
-                )
+            first_stage = stages_for(session.experiment)[0]
             threat_ids = list(session.experiment.scenario.threats.order_by("position").values_list("id", flat=True))
-            return Participant.objects.create(
+            participant = Participant(
                 entry_token=entry_token,
                 session=session,
-                arm_id=slot.arm_id,
-                block=block,
-                block_position=slot.position,
-                stratum=stratum,
+                stage=first_stage,
                 threat_order=shuffled(threat_ids, rng),
                 is_simulated=is_simulated,
             )
+            if first_stage == Stage.TRAINING:
+                _allocate(session, participant, "", rng)
+            participant.save()
+            return participant
     except IntegrityError:
         # A concurrent POST of the same consent form won the race: its participant is the one.
         winner = Participant.objects.filter(entry_token=entry_token).first()
@@ -120,9 +158,62 @@ def _advance(participant: Participant, expected: Stage, target: Stage, **fields)
     return bool(moved)
 
 
-def start_threats(participant: Participant) -> bool:
-    """Leave the training for the questionnaire. False when the participant was no longer in training."""
-    return _advance(participant, Stage.TRAINING, Stage.THREATS)
+@dataclass(frozen=True)
+class Response:
+    item_id: int
+    row: str
+    value: str
+
+
+def stratum_for(experiment: Experiment, responses: list[Response]) -> str:
+    """The stratum an entry answer puts a participant in ('' when the experiment is not stratified)."""
+    if not experiment.stratify_item:
+        return ""
+    item = experiment.questionnaires.get(placement=Placement.ENTRY).items.get(key=experiment.stratify_item)
+    value = next((r.value for r in responses if r.item_id == item.pk and not r.row), "")
+    return experiment.strata.get(value, value)
+
+
+def submit_entry(participant: Participant, responses: list[Response], rng: random.Random | None = None) -> bool:
+    """Store the entry questionnaire, then assign the arm (in the stratum its answer picks). False if done already."""
+    rng = rng or _system_random
+    with transaction.atomic():
+        session = (
+            LabSession.objects.select_related("experiment")
+            .select_for_update(of=("self",))
+            .get(pk=participant.session_id)
+        )
+        current = Participant.objects.select_for_update().filter(pk=participant.pk, stage=Stage.ENTRY).first()
+        if current is None:
+            return False
+        _allocate(session, current, stratum_for(session.experiment, responses), rng)
+        current.stage = Stage.TRAINING
+        current.last_activity_at = current.assigned_at
+        current.save()
+        ItemResponse.objects.bulk_create(
+            ItemResponse(participant=current, item_id=r.item_id, row=r.row, value=r.value) for r in responses
+        )
+    participant.refresh_from_db()
+    return True
+
+
+def _merged_exposure(participant: Participant, page: str, seconds: dict[str, float]) -> dict:
+    return {**participant.exposure, page: seconds} if seconds else participant.exposure
+
+
+def start_threats(participant: Participant, exposure: dict[str, float] | None = None) -> bool:
+    """Leave the training for the questionnaire. False when the participant was no longer in training.
+
+    Raises TooEarly before the experiment's minimum reading time (counted on the server from the assignment).
+    """
+    minimum = participant.session.experiment.min_training_seconds
+    if minimum and participant.stage == Stage.TRAINING:
+        spent = (timezone.now() - participant.assigned_at).total_seconds()
+        if spent < minimum:
+            raise TooEarly(int(minimum - spent) + 1)
+    return _advance(
+        participant, Stage.TRAINING, Stage.THREATS, exposure=_merged_exposure(participant, "training", exposure or {})
+    )
 
 
 @dataclass(frozen=True)
@@ -130,36 +221,61 @@ class ThreatAnswer:
     threat_id: int
     position: int
     choice: str
+    confidence: int | None = None
 
 
-def submit_answers(participant: Participant, answers: list[ThreatAnswer]) -> bool:
+def submit_answers(participant: Participant, answers: list[ThreatAnswer], exposure: dict | None = None) -> bool:
     """Store one answer per threat and move on to the usefulness item, all or nothing.
 
     False (and nothing stored) when the answers were already submitted: submitted answers never change.
     """
     with transaction.atomic():
-        if not _advance(participant, Stage.THREATS, Stage.USEFULNESS):
+        merged = _merged_exposure(participant, "threats", exposure or {})
+        if not _advance(participant, Stage.THREATS, Stage.USEFULNESS, exposure=merged):
             return False
         Answer.objects.bulk_create(
-            Answer(participant=participant, threat_id=a.threat_id, position=a.position, choice=a.choice)
+            Answer(
+                participant=participant,
+                threat_id=a.threat_id,
+                position=a.position,
+                choice=a.choice,
+                confidence=a.confidence,
+            )
             for a in answers
         )
     return True
 
 
-def submit_usefulness(participant: Participant, ratings: dict[str, int], comment: str) -> str | None:
-    """Store the usefulness ratings and the comment and finish, all or nothing.
+def _finish(participant: Participant) -> str:
+    code = CompletionCode.objects.create(code=new_completion_code(), session_id=participant.session_id)
+    return code.code
 
-    Returns the participant's completion code (kept nowhere that links it to them), or None if already done.
+
+def submit_usefulness(participant: Participant, ratings: dict[str, int], comment: str) -> str | None:
+    """Store the usefulness ratings and the comment, all or nothing, and move on (exit questionnaire or done).
+
+    Returns the completion code when this finished the lab, "" when an exit questionnaire follows, None if the
+    ratings were already submitted. The code is kept nowhere that links it to the participant.
     """
     with transaction.atomic():
-        if not _advance(participant, Stage.USEFULNESS, Stage.DONE, comment=comment):
+        target = _next_stage(participant, Stage.USEFULNESS)
+        if not _advance(participant, Stage.USEFULNESS, target, comment=comment):
             return None
         UsefulnessRating.objects.bulk_create(
             UsefulnessRating(participant=participant, source=source, value=value) for source, value in ratings.items()
         )
-        code = CompletionCode.objects.create(code=new_completion_code(), session_id=participant.session_id)
-    return code.code
+        return _finish(participant) if target == Stage.DONE else ""
+
+
+def submit_exit(participant: Participant, responses: list[Response]) -> str | None:
+    """Store the exit questionnaire and finish; returns the completion code, or None if already done."""
+    with transaction.atomic():
+        if not _advance(participant, Stage.EXIT, Stage.DONE):
+            return None
+        ItemResponse.objects.bulk_create(
+            ItemResponse(participant=participant, item_id=r.item_id, row=r.row, value=r.value) for r in responses
+        )
+        return _finish(participant)
 
 
 def unused_join_code() -> str:

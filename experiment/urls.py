@@ -6,9 +6,11 @@ app_name = "experiment"
 
 participant_urls = [
     path("", views.participant_home, name="participant"),
+    path("entry/", views.entry, name="entry"),
     path("training/", views.training, name="training"),
     path("threats/", views.threats, name="threats"),
     path("usefulness/", views.usefulness, name="usefulness"),
+    path("exit/", views.exit_questionnaire, name="exit"),
     path("done/", views.done, name="done"),
     path("diagrams/<slug:slug>.svg", views.diagram_svg, name="diagram"),
 ]

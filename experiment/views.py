@@ -16,16 +16,26 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from experiment import services, throttle
 from experiment.bots import BOT_HEADER, is_bot_token
-from experiment.forms import ConsentForm, JoinForm, ResumeForm, ThreatAnswersForm, UsefulnessForm
-from experiment.models import LabSession, Participant, Stage
+from experiment.forms import (
+    ConsentForm,
+    JoinForm,
+    QuestionnaireForm,
+    ResumeForm,
+    ThreatAnswersForm,
+    TrainingForm,
+    UsefulnessForm,
+)
+from experiment.models import LabSession, Participant, Placement, Stage
 from experiment.sources import sources_for
 from threats.models import STRIDE_PROPERTY, Threat
 
 _SESSION_KEY = "threatlab_participants"
 STAGE_URL_NAMES = {
+    Stage.ENTRY: "experiment:entry",
     Stage.TRAINING: "experiment:training",
     Stage.THREATS: "experiment:threats",
     Stage.USEFULNESS: "experiment:usefulness",
+    Stage.EXIT: "experiment:exit",
     Stage.DONE: "experiment:done",
 }
 
@@ -47,6 +57,11 @@ def _remembered(request: HttpRequest, session: LabSession) -> Participant | None
 
 def _get_participant_or_404(code: uuid.UUID) -> Participant:
     return get_object_or_404(Participant.objects.select_related("arm", "session__experiment__scenario"), code=code)
+
+
+def _posted(request: HttpRequest):
+    """The POST data to bind a form to (even when empty, so an empty POST shows errors), or None on GET."""
+    return request.POST if request.method == "POST" else None
 
 
 def _at_stage(request: HttpRequest, participant: Participant, stage: Stage) -> bool:
@@ -108,7 +123,7 @@ def consent(request: HttpRequest, join_code: str) -> HttpResponse:
         return redirect(stage_url(participant))
     is_bot = is_bot_token(request.headers.get(BOT_HEADER))
     problem = services.admission_problem(session, rehearsal=is_bot)
-    form = ConsentForm(request.POST or None, initial={"entry_token": uuid.uuid4()})
+    form = ConsentForm(_posted(request), initial={"entry_token": uuid.uuid4()})
     if problem is None and request.method == "POST" and form.is_valid():
         if form.cleaned_data["decision"] == "decline":
             services.record_declined(session)
@@ -152,10 +167,19 @@ def training(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     participant = _get_participant_or_404(code)
     if not _at_stage(request, participant, Stage.TRAINING):
         return redirect(stage_url(participant))
-    if request.method == "POST":
-        services.start_threats(participant)
-        return redirect(stage_url(participant))
-    return render(request, "experiment/training.html", _material_context(participant))
+    form = TrainingForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.start_threats(participant, form.cleaned_data["exposure"])
+        except services.TooEarly as early:
+            minutes, seconds = divmod(early.remaining_seconds, 60)
+            form.add_error(
+                None, _("Please keep reading: the task opens in %(m)d min %(s)02d s.") % {"m": minutes, "s": seconds}
+            )
+        else:
+            return redirect(stage_url(participant))
+    context = {**_material_context(participant), "form": form}
+    return render(request, "experiment/training.html", context, status=400 if form.errors else 200)
 
 
 def _threats_in_order(participant: Participant) -> list[Threat]:
@@ -169,10 +193,13 @@ def threats(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     participant = _get_participant_or_404(code)
     if not _at_stage(request, participant, Stage.THREATS):
         return redirect(stage_url(participant))
-    form = ThreatAnswersForm(_threats_in_order(participant), request.POST or None)
+    experiment = participant.session.experiment
+    form = ThreatAnswersForm(
+        _threats_in_order(participant), _posted(request), ask_confidence=experiment.ask_confidence
+    )
     if request.method == "POST" and form.is_valid():
-        answers = [services.ThreatAnswer(t.pk, pos, choice) for t, pos, choice in form.answers()]
-        if not services.submit_answers(participant, answers):
+        answers = [services.ThreatAnswer(t.pk, pos, choice, sure) for t, pos, choice, sure in form.answers()]
+        if not services.submit_answers(participant, answers, form.cleaned_data["exposure"]):
             messages.info(request, _("Your answers were already submitted; they are kept as they were."))
         participant.refresh_from_db()
         return redirect(stage_url(participant))
@@ -186,18 +213,56 @@ def usefulness(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     participant = _get_participant_or_404(code)
     if not _at_stage(request, participant, Stage.USEFULNESS):
         return redirect(stage_url(participant))
-    form = UsefulnessForm(sources_for(participant.arm.shown_diagrams()), request.POST or None)
+    form = UsefulnessForm(sources_for(participant.arm.shown_diagrams()), _posted(request))
     if request.method == "POST" and form.is_valid():
         completion = services.submit_usefulness(participant, form.ratings(), form.cleaned_data["comment"])
         if completion is None:
             messages.info(request, _("Your ratings were already submitted; they are kept as they were."))
-        else:
-            # Only this browser can show the code again: the database keeps no link from it to the participant.
-            request.session[f"completion-{participant.code}"] = completion
+        elif completion:
+            _keep_completion_code(request, participant, completion)
         participant.refresh_from_db()
         return redirect(stage_url(participant))
     context = {"participant": participant, "form": form}
     return render(request, "experiment/usefulness.html", context, status=400 if form.is_bound else 200)
+
+
+def _keep_completion_code(request: HttpRequest, participant: Participant, completion: str) -> None:
+    # Only this browser can show the code again: the database keeps no link from it to the participant.
+    request.session[f"completion-{participant.code}"] = completion
+
+
+def _questionnaire(request: HttpRequest, code: uuid.UUID, stage: Stage, placement: Placement) -> HttpResponse:
+    participant = _get_participant_or_404(code)
+    if not _at_stage(request, participant, stage):
+        return redirect(stage_url(participant))
+    questionnaire = participant.session.experiment.questionnaires.get(placement=placement)
+    form = QuestionnaireForm(list(questionnaire.items.all()), _posted(request))
+    if request.method == "POST" and form.is_valid():
+        if stage == Stage.ENTRY:
+            stored = services.submit_entry(participant, form.responses())
+        else:
+            completion = services.submit_exit(participant, form.responses())
+            stored = completion is not None
+            if completion:
+                _keep_completion_code(request, participant, completion)
+        if not stored:
+            messages.info(request, _("Your answers were already submitted; they are kept as they were."))
+        participant.refresh_from_db()
+        return redirect(stage_url(participant))
+    context = {"participant": participant, "questionnaire": questionnaire, "form": form}
+    return render(request, "experiment/questionnaire.html", context, status=400 if form.is_bound else 200)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def entry(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    return _questionnaire(request, code, Stage.ENTRY, Placement.ENTRY)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def exit_questionnaire(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    return _questionnaire(request, code, Stage.EXIT, Placement.EXIT)
 
 
 @require_GET
@@ -213,7 +278,8 @@ def done(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 def diagram_svg(request: HttpRequest, code: uuid.UUID, slug: str) -> HttpResponse:
     """A diagram of the participant's arm, as an image; diagrams of other arms are not there (404)."""
     participant = _get_participant_or_404(code)
-    diagram = next((d for d in participant.arm.shown_diagrams() if d.slug == slug), None)
+    shown = participant.arm.shown_diagrams() if participant.arm else []
+    diagram = next((d for d in shown if d.slug == slug), None)
     if diagram is None:
         return HttpResponse(status=404)
     response = HttpResponse(diagram.svg, content_type="image/svg+xml; charset=utf-8")
