@@ -170,21 +170,32 @@ def run_bot(
         raise BotError(f"the join page answered HTTP {consent.status}")
     form = read_form(consent.html)
     page = transport.post(f"/join/{join_code}/", {**form.values, "decision": "consent"})
+    if page.url.endswith("/entry/"):
+        code = _expect(page, "entry")
+        page = transport.post(page.url, _fill_questionnaire(read_form(page.html), rng))
     code = _expect(page, "training")
     page = transport.post(page.url, read_form(page.html).values)
     _expect(page, "threats")
     form = read_form(page.html)
     sees_dfd = sees_dfd_for(code)
     data = dict(form.values)
-    for name in form.radios:
-        threat_id = int(name.removeprefix("threat_"))
-        real = marks_real(profile, answer_key[threat_id], sees_dfd, rng, margin)
-        data[name] = "applicable" if real else "not_applicable"
+    for name, values in form.radios.items():
+        if name.startswith("threat_"):
+            real = marks_real(profile, answer_key[int(name.removeprefix("threat_"))], sees_dfd, rng, margin)
+            data[name] = "applicable" if real else "not_applicable"
+        else:  # a confidence rating
+            data[name] = rng.choice(values)
     page = transport.post(page.url, data)
     _expect(page, "usefulness")
-    form = read_form(page.html)
-    data = {**form.values, **{name: rng.choice(values) for name, values in form.radios.items()}, "comment": ""}
-    page = transport.post(page.url, data)
+    page = transport.post(page.url, {**_fill_questionnaire(read_form(page.html), rng), "comment": ""})
+    if page.url.endswith("/exit/"):
+        _expect(page, "exit")
+        page = transport.post(page.url, _fill_questionnaire(read_form(page.html), rng))
     _expect(page, "done")
     completion = re.search(r'id="completion-code">([A-Z0-9-]+)<', page.html)
     return BotResult(code, completion.group(1) if completion else "")
+
+
+def _fill_questionnaire(form: _FormReader, rng: random.Random) -> dict[str, str]:
+    """Every radio group answered at random; free text left empty (required text gets a word)."""
+    return {**form.values, **{name: rng.choice(values) for name, values in form.radios.items()}}

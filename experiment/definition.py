@@ -5,13 +5,24 @@ loading writes nothing unless the whole file is valid, and never replaces an exp
 """
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.db import transaction
 
-from experiment.models import Arm, ArmDiagram, Experiment, Hypothesis, Participant
+from experiment.models import (
+    Arm,
+    ArmDiagram,
+    Experiment,
+    Hypothesis,
+    ItemKind,
+    Participant,
+    Placement,
+    Questionnaire,
+    QuestionnaireItem,
+)
 from threats.models import Diagram, DiagramKind, MaterialSection, Scenario, Stride, Threat
 
 SCHEMA_VERSION = 1
@@ -127,9 +138,76 @@ def validate(data: Any, base_dir: Path | None = None) -> dict:
                 if slug not in diagram_slugs:
                     check.problems.append(f"{here}.diagrams[{j}]: no diagram {json.dumps(slug)} in scenario.diagrams")
         check.unique([a.get("slug") for a in arms], f"{where}.arms[].slug")
+        _check_options(check, exp, where)
     if check.problems:
         raise DefinitionError(check.problems)
     return data
+
+
+def _check_options(check: _Checker, exp: dict, where: str) -> None:
+    """The optional parts of an experiment: confidence, reading times, questionnaires, strata."""
+    check.need(exp, "ask_confidence", bool, where, optional=True)
+    for key in ("min_training_seconds", "min_plausible_threats_seconds"):
+        value = check.need(exp, key, int, where, optional=True)
+        if value is not None and value < 0:
+            check.problems.append(f"{where}.{key}: must be 0 or more, got {value}")
+    questionnaires = check.items(exp, "questionnaires", where, minimum=0) if "questionnaires" in exp else []
+    for i, questionnaire in enumerate(questionnaires):
+        here = f"{where}.questionnaires[{i}]"
+        check.one_of(check.need(questionnaire, "placement", str, here), Placement.values, f"{here}.placement")
+        check.need(questionnaire, "title", str, here)
+        check.need(questionnaire, "intro", str, here, optional=True)
+        items = check.items(questionnaire, "items", here)
+        for j, item in enumerate(items):
+            _check_item(check, item, f"{here}.items[{j}]")
+        check.unique([item.get("key") for item in items], f"{here}.items[].key")
+    check.unique([q.get("placement") for q in questionnaires], f"{where}.questionnaires[].placement")
+    stratify = check.need(exp, "stratify", dict, where, optional=True)
+    if stratify is not None:
+        here = f"{where}.stratify"
+        key = check.need(stratify, "item", str, here)
+        strata = check.need(stratify, "strata", dict, here, optional=True) or {}
+        entry = next((q for q in questionnaires if q.get("placement") == Placement.ENTRY), None)
+        item = next(
+            (it for it in (entry or {}).get("items", []) if isinstance(it, dict) and it.get("key") == key), None
+        )
+        if key is not None and item is None:
+            check.problems.append(f"{here}.item: no item {json.dumps(key)} in the entry questionnaire")
+        elif item is not None:
+            if item.get("kind") not in (ItemKind.SINGLE_CHOICE, ItemKind.PERCENTAGE_BANDS):
+                check.problems.append(
+                    f"{here}.item: {json.dumps(key)} must be a single_choice or percentage_bands item"
+                )
+            values = {str(o.get("value")) for o in item.get("options", []) if isinstance(o, dict)}
+            for value in strata:
+                if values and value not in values:
+                    check.problems.append(f"{here}.strata: {json.dumps(value)} is not an option of {key}")
+
+
+def _check_item(check: _Checker, item: dict, where: str) -> None:
+    key = check.need(item, "key", str, where)
+    if key is not None and not re.fullmatch(r"[a-z0-9_]{1,60}", key):
+        check.problems.append(
+            f"{where}.key: use lower-case letters, digits and _ (a column name), got {json.dumps(key)}"
+        )
+    kind = check.need(item, "kind", str, where)
+    check.one_of(kind, ItemKind.values, f"{where}.kind")
+    check.need(item, "text", str, where)
+    check.need(item, "required", bool, where, optional=True)
+    if kind in (ItemKind.SINGLE_CHOICE, ItemKind.LIKERT_ROWS) or (
+        kind == ItemKind.PERCENTAGE_BANDS and item.get("options")
+    ):
+        options = check.items(item, "options", where, minimum=2)
+        for k, option in enumerate(options):
+            check.need(option, "value", (str, int), f"{where}.options[{k}]")
+            check.need(option, "label", str, f"{where}.options[{k}]")
+        check.unique([str(o.get("value")) for o in options], f"{where}.options[].value")
+    if kind == ItemKind.LIKERT_ROWS:
+        rows = check.items(item, "rows", where)
+        for k, row in enumerate(rows):
+            check.need(row, "key", str, f"{where}.rows[{k}]")
+            check.need(row, "label", str, f"{where}.rows[{k}]")
+        check.unique([r.get("key") for r in rows], f"{where}.rows[].key")
 
 
 def _check_diagram(check: _Checker, diagram: dict, where: str, base_dir: Path | None) -> None:
@@ -245,7 +323,13 @@ def load(data: dict) -> Experiment:
         )
         for i, t in enumerate(scen_data["threats"], start=1)
     )
+    stratify = exp_data.get("stratify") or {}
     experiment = Experiment.objects.create(
+        ask_confidence=exp_data.get("ask_confidence", False),
+        min_training_seconds=exp_data.get("min_training_seconds", 0),
+        min_plausible_threats_seconds=exp_data.get("min_plausible_threats_seconds", 0),
+        stratify_item=stratify.get("item", ""),
+        strata=stratify.get("strata", {}),
         slug=exp_data["slug"],
         title=exp_data["title"],
         description=exp_data.get("description", ""),
@@ -256,6 +340,23 @@ def load(data: dict) -> Experiment:
         arm = Arm.objects.create(experiment=experiment, slug=a["slug"], name=a["name"], position=position)
         ArmDiagram.objects.bulk_create(
             ArmDiagram(arm=arm, diagram=diagrams[slug], position=i) for i, slug in enumerate(a["diagrams"], start=1)
+        )
+    for q in exp_data.get("questionnaires", []):
+        questionnaire = Questionnaire.objects.create(
+            experiment=experiment, placement=q["placement"], title=q["title"], intro=q.get("intro", "")
+        )
+        QuestionnaireItem.objects.bulk_create(
+            QuestionnaireItem(
+                questionnaire=questionnaire,
+                key=item["key"],
+                position=position,
+                kind=item["kind"],
+                text=item["text"],
+                options=item.get("options", []),
+                rows=item.get("rows", []),
+                required=item.get("required", True),
+            )
+            for position, item in enumerate(q["items"], start=1)
         )
     return experiment
 
@@ -274,6 +375,7 @@ def dump(experiment: Experiment) -> dict:
                 {"slug": arm.slug, "name": arm.name, "diagrams": [d.slug for d in arm.shown_diagrams()]}
                 for arm in experiment.arms.order_by("position")
             ],
+            **_dump_options(experiment),
         },
         "scenario": {
             "slug": scenario.slug,
@@ -308,3 +410,37 @@ def dump(experiment: Experiment) -> dict:
             ],
         },
     }
+
+
+def _dump_options(experiment: Experiment) -> dict:
+    """The optional parts, only where they differ from the defaults (so a plain definition dumps as it was)."""
+    options: dict[str, Any] = {}
+    if experiment.ask_confidence:
+        options["ask_confidence"] = True
+    for key in ("min_training_seconds", "min_plausible_threats_seconds"):
+        if getattr(experiment, key):
+            options[key] = getattr(experiment, key)
+    questionnaires = [
+        {
+            "placement": q.placement,
+            "title": q.title,
+            "intro": q.intro,
+            "items": [
+                {
+                    "key": i.key,
+                    "kind": i.kind,
+                    "text": i.text,
+                    "options": i.options,
+                    "rows": i.rows,
+                    "required": i.required,
+                }
+                for i in q.items.all()
+            ],
+        }
+        for q in experiment.questionnaires.order_by("placement")
+    ]
+    if questionnaires:
+        options["questionnaires"] = questionnaires
+    if experiment.stratify_item:
+        options["stratify"] = {"item": experiment.stratify_item, "strata": experiment.strata}
+    return options
