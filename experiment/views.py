@@ -194,9 +194,7 @@ def threats(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     if not _at_stage(request, participant, Stage.THREATS):
         return redirect(stage_url(participant))
     experiment = participant.session.experiment
-    form = ThreatAnswersForm(
-        _threats_in_order(participant), _posted(request), ask_confidence=experiment.ask_confidence
-    )
+    form = ThreatAnswersForm(_threats_in_order(participant), _posted(request), ask_confidence=experiment.ask_confidence)
     if request.method == "POST" and form.is_valid():
         answers = [services.ThreatAnswer(t.pk, pos, choice, sure) for t, pos, choice, sure in form.answers()]
         if not services.submit_answers(participant, answers, form.cleaned_data["exposure"]):
