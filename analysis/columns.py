@@ -22,14 +22,17 @@ PARTICIPANT_COLUMNS = [
     Column("stratum", "text", "Randomisation stratum; empty when not stratified"),
     Column("is_simulated", "boolean", "A bot from a rehearsal or simulation", "true, false"),
     Column("stage", "text", "Stage reached", "training, threats, usefulness, done"),
-    Column("consented_at", "ISO 8601 UTC", "Consent given (and training started)"),
+    Column("consented_at", "ISO 8601 UTC", "Consent given (entry questionnaire or training started)"),
+    Column("assigned_at", "ISO 8601 UTC", "Arm assigned and training started; empty if not reached"),
     Column("threats_started_at", "ISO 8601 UTC", "Left the training for the threats; empty if not reached"),
     Column("usefulness_started_at", "ISO 8601 UTC", "Submitted the threat answers; empty if not reached"),
-    Column("completed_at", "ISO 8601 UTC", "Submitted the usefulness ratings; empty if not reached"),
-    Column("training_seconds", "number", "threats_started_at - consented_at"),
+    Column("exit_started_at", "ISO 8601 UTC", "Submitted the usefulness ratings (exit questionnaire started)"),
+    Column("completed_at", "ISO 8601 UTC", "Finished the lab; empty if not reached"),
+    Column("training_seconds", "number", "threats_started_at - assigned_at (time on the training, server clock)"),
     Column("threats_seconds", "number", "usefulness_started_at - threats_started_at"),
-    Column("usefulness_seconds", "number", "completed_at - usefulness_started_at"),
+    Column("usefulness_seconds", "number", "Time on the usefulness item"),
     Column("total_seconds", "number", "completed_at - consented_at"),
+    Column("implausibly_fast", "boolean", "threats_seconds below the experiment's plausible minimum", "true, false"),
     Column("tp", "integer", "True positives: real threats marked applicable", "0..number of real threats"),
     Column("fn", "integer", "False negatives: real threats marked not applicable", "0..number of real threats"),
     Column("fp", "integer", "False positives: fake threats marked applicable", "0..number of fake threats"),
@@ -38,6 +41,7 @@ PARTICIPANT_COLUMNS = [
     Column("recall", "number", "TP / (TP + FN)", "0..1"),
     Column("f1", "number", "2 TP / (2 TP + FP + FN)", "0..1"),
     Column("accuracy", "number", "(TP + TN) / number of threats", "0..1"),
+    Column("mean_confidence", "number", "Mean of the per-threat confidence ratings; empty when not asked", "1..5"),
 ]
 COMMENT_COLUMN = Column("comment", "text", "Free-text comment at the end; may be empty")
 
@@ -57,6 +61,9 @@ ANSWER_COLUMNS = [
     Column("answer", "text", "The participant's answer", "applicable, not_applicable"),
     Column("is_real", "boolean", "The answer key: a real threat", "true, false"),
     Column("outcome", "text", "The answer scored against the key", "TP, FN, FP, TN"),
+    Column(
+        "confidence", "integer", "How sure the participant was; empty when not asked", "1 not at all .. 5 completely"
+    ),
     Column("answered_at", "ISO 8601 UTC", "When the answers were submitted"),
 ]
 
@@ -70,5 +77,47 @@ def rating_column(source: Source) -> Column:
     )
 
 
-def participant_columns(sources: list[Source]) -> list[Column]:
-    return [*PARTICIPANT_COLUMNS, *(rating_column(s) for s in sources), COMMENT_COLUMN]
+def exposure_columns(diagram_slugs: list[str]) -> list[Column]:
+    columns = []
+    for page in ("training", "threats"):
+        columns.append(Column(f"exposure_{page}_page", "number", f"Seconds the {page} page was visible (browser)"))
+        columns += [
+            Column(
+                f"exposure_{page}_diagram_{slug}",
+                "number",
+                f"Seconds the diagram '{slug}' was on screen on the {page} page (browser)",
+            )
+            for slug in diagram_slugs
+        ]
+    return columns
+
+
+def item_columns(placement: str, item) -> list[Column]:
+    """One column per answer a questionnaire item takes: per Likert row, else one."""
+    options = item.options or (
+        [{"value": v, "label": v} for v in ("0-20%", "21-40%", "41-60%", "61-80%", "81-100%")]
+        if item.kind == "percentage_bands"
+        else []
+    )
+    allowed = (
+        ", ".join(f"{o['value']} = {o['label']}" if str(o["value"]) != o["label"] else str(o["value"]) for o in options)
+        or "free text"
+    )
+    kind = "text" if item.kind in ("free_text", "single_choice", "percentage_bands") else "integer"
+    if item.kind == "likert_rows":
+        return [
+            Column(f"{placement}_{item.key}_{row['key']}", kind, f"{item.text} {row['label']}", allowed)
+            for row in item.rows
+        ]
+    return [Column(f"{placement}_{item.key}", kind, item.text, allowed)]
+
+
+def participant_columns(sources: list[Source], diagram_slugs: list[str] = (), items: list = ()) -> list[Column]:
+    """All participants.csv columns; ``items`` are (placement, QuestionnaireItem) pairs."""
+    return [
+        *PARTICIPANT_COLUMNS,
+        *(rating_column(s) for s in sources),
+        *exposure_columns(list(diagram_slugs)),
+        *(column for placement, item in items for column in item_columns(placement, item)),
+        COMMENT_COLUMN,
+    ]

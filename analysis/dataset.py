@@ -5,22 +5,25 @@ participants fetches 100,000 rows, not a million answers.
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Avg, Count, F, Q, QuerySet
 
 from analysis.scoring import Score, score_counts
-from experiment.models import Answer, Arm, Choice, Experiment, LabSession, Participant, Stage, UsefulnessRating
+from experiment.models import Answer, Arm, Choice, Experiment, Participant, Stage, UsefulnessRating
 from experiment.sources import Source, sources_for
 from threats.models import DiagramKind, Threat
 
 
 @dataclass(frozen=True)
 class Filters:
-    """Which participants count: by session, simulated or not, complete or not."""
+    """Which participants count: by session and stratum; simulated, incomplete or implausibly fast ones or not."""
 
     session_ids: tuple[int, ...] = ()
     include_simulated: bool = False
     include_incomplete: bool = False
+    exclude_fast: bool = False
+    stratum: str | None = None
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,8 @@ class ParticipantRow:
     arm_id: int
     score: Score
     ratings: dict[str, int]
+    stratum: str = ""
+    mean_confidence: float | None = None
 
 
 @dataclass
@@ -41,8 +46,7 @@ class Dataset:
     rows: list[ParticipantRow]
     # (arm_id, threat_id) -> (marked real, answered)
     selections: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
-    excluded_simulated: int = 0
-    excluded_incomplete: int = 0
+    consort: dict = field(default_factory=dict)
 
     def in_arm(self, arm: Arm) -> list[ParticipantRow]:
         return [row for row in self.rows if row.arm_id == arm.pk]
@@ -52,14 +56,32 @@ class Dataset:
         return {arm.pk for arm in self.arms if any(d.kind == DiagramKind.DFD for d in arm.shown_diagrams())}
 
 
-def participants(experiment: Experiment, filters: Filters) -> QuerySet[Participant]:
+def implausibly_fast(experiment: Experiment) -> Q:
+    """Participants who answered all the threats faster than the experiment finds plausible."""
+    seconds = experiment.min_plausible_threats_seconds
+    if not seconds:
+        return Q(pk__in=[])
+    return Q(usefulness_started_at__lt=F("threats_started_at") + timedelta(seconds=seconds))
+
+
+def _in_scope(experiment: Experiment, filters: Filters) -> QuerySet[Participant]:
+    """Every participant the filters' sessions and stratum cover, before any exclusion."""
     queryset = Participant.objects.filter(session__experiment=experiment)
     if filters.session_ids:
         queryset = queryset.filter(session_id__in=filters.session_ids)
+    if filters.stratum is not None:
+        queryset = queryset.filter(stratum=filters.stratum)
+    return queryset
+
+
+def participants(experiment: Experiment, filters: Filters) -> QuerySet[Participant]:
+    queryset = _in_scope(experiment, filters).filter(arm__isnull=False)
     if not filters.include_simulated:
         queryset = queryset.filter(is_simulated=False)
     if not filters.include_incomplete:
         queryset = queryset.filter(stage=Stage.DONE)
+    if filters.exclude_fast:
+        queryset = queryset.exclude(implausibly_fast(experiment))
     return queryset
 
 
@@ -72,7 +94,57 @@ def with_counts(values: QuerySet) -> QuerySet:
         fp=Count("answers", filter=marked & fake),
         fn=Count("answers", filter=unmarked & real),
         tn=Count("answers", filter=unmarked & fake),
+        mean_confidence=Avg("answers__confidence"),
     )
+
+
+def consort(experiment: Experiment, filters: Filters, arms: list[Arm]) -> dict:
+    """The flow of participants, CONSORT-style: joined, consented, assigned and completed per arm, then who was
+    left out of the analysis and why, and how many were analysed."""
+    scope = _in_scope(experiment, filters)
+    real = Q(is_simulated=False)
+    done = Q(stage=Stage.DONE)
+    fast = implausibly_fast(experiment)
+    per_arm = {
+        row["arm_id"]: row
+        for row in scope.values("arm_id").annotate(
+            assigned=Count("id"),
+            simulated=Count("id", filter=~real),
+            completed=Count("id", filter=real & done),
+            incomplete=Count("id", filter=real & ~done),
+            fast=Count("id", filter=real & done & fast),
+        )
+    }
+    sessions = experiment.sessions.all()
+    if filters.session_ids:
+        sessions = sessions.filter(pk__in=filters.session_ids)
+    declined = sum(sessions.values_list("declined_count", flat=True)) if filters.stratum is None else None
+    waiting = per_arm.pop(None, {"assigned": 0})["assigned"]
+    arms_flow = []
+    for arm in arms:
+        row = per_arm.get(arm.pk, {"assigned": 0, "simulated": 0, "completed": 0, "incomplete": 0, "fast": 0})
+        excluded = {
+            "simulated": 0 if filters.include_simulated else row["simulated"],
+            "incomplete": 0 if filters.include_incomplete else row["incomplete"],
+            "implausibly_fast": row["fast"] if filters.exclude_fast else 0,
+        }
+        arms_flow.append(
+            {
+                "arm": arm.name,
+                "assigned": row["assigned"],
+                "completed": row["completed"],
+                "excluded": excluded,
+                "implausibly_fast": row["fast"],
+            }
+        )
+    consented = waiting + sum(a["assigned"] for a in arms_flow)
+    return {
+        "declined": declined,
+        "consented": consented,
+        "joined": None if declined is None else declined + consented,
+        "awaiting_assignment": waiting,
+        "arms": arms_flow,
+    }
 
 
 def load(experiment: Experiment, filters: Filters | None = None) -> Dataset:
@@ -80,14 +152,21 @@ def load(experiment: Experiment, filters: Filters | None = None) -> Dataset:
     arms = list(experiment.arms.order_by("position").prefetch_related("diagram_links__diagram"))
     every_diagram = {link.diagram.slug: link.diagram for arm in arms for link in arm.diagram_links.all()}
     chosen = participants(experiment, filters)
-    counted = with_counts(chosen.values("id", "arm_id"))
+    counted = with_counts(chosen.values("id", "arm_id", "stratum"))
     ratings: dict[int, dict[str, int]] = {}
     for participant_id, source, value in UsefulnessRating.objects.filter(participant__in=chosen).values_list(
         "participant_id", "source", "value"
     ):
         ratings.setdefault(participant_id, {})[source] = value
     rows = [
-        ParticipantRow(r["id"], r["arm_id"], score_counts(r["tp"], r["fn"], r["fp"], r["tn"]), ratings.get(r["id"], {}))
+        ParticipantRow(
+            r["id"],
+            r["arm_id"],
+            score_counts(r["tp"], r["fn"], r["fp"], r["tn"]),
+            ratings.get(r["id"], {}),
+            r["stratum"],
+            None if r["mean_confidence"] is None else float(r["mean_confidence"]),
+        )
         for r in counted.order_by("id")
     ]
     selections = {
@@ -96,13 +175,6 @@ def load(experiment: Experiment, filters: Filters | None = None) -> Dataset:
         .values("participant__arm_id", "threat_id")
         .annotate(marked=Count("id", filter=Q(choice=Choice.APPLICABLE)), answered=Count("id"))
     }
-    everyone = Participant.objects.filter(session__experiment=experiment)
-    if filters.session_ids:
-        everyone = everyone.filter(session_id__in=filters.session_ids)
-    excluded = everyone.aggregate(
-        simulated=Count("id", filter=Q(is_simulated=True)),
-        incomplete=Count("id", filter=Q(is_simulated=False) & ~Q(stage=Stage.DONE)),
-    )
     return Dataset(
         experiment=experiment,
         filters=filters,
@@ -111,10 +183,15 @@ def load(experiment: Experiment, filters: Filters | None = None) -> Dataset:
         sources=sources_for(list(every_diagram.values())),
         rows=rows,
         selections=selections,
-        excluded_simulated=0 if filters.include_simulated else excluded["simulated"],
-        excluded_incomplete=0 if filters.include_incomplete else excluded["incomplete"],
+        consort=consort(experiment, filters, arms),
     )
 
 
-def sessions_of(experiment: Experiment) -> QuerySet[LabSession]:
-    return experiment.sessions.order_by("-created_at")
+def strata_of(experiment: Experiment) -> list[str]:
+    return sorted(
+        set(
+            Participant.objects.filter(session__experiment=experiment)
+            .exclude(stratum="")
+            .values_list("stratum", flat=True)
+        )
+    )

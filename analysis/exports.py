@@ -10,12 +10,14 @@ import json
 import zipfile
 from collections.abc import Iterator
 
+from django.db.models import BooleanField, Case, Value, When
+
 from analysis import report
 from analysis.columns import ANSWER_COLUMNS, participant_columns
-from analysis.dataset import Filters, load, participants, with_counts
+from analysis.dataset import Filters, implausibly_fast, load, participants, with_counts
 from analysis.scoring import score_counts
 from experiment import definition
-from experiment.models import Answer, Choice, Experiment, UsefulnessRating
+from experiment.models import Answer, Choice, Experiment, ItemResponse, UsefulnessRating
 from experiment.sources import sources_for
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -43,21 +45,60 @@ def _seconds(start, end) -> float | None:
     return round((end - start).total_seconds(), 3) if start and end else None
 
 
-def _sources(experiment: Experiment):
+def _layout(experiment: Experiment):
+    """The sources, diagrams and questionnaire items whose columns participants.csv carries, in order."""
     diagrams = {}
     for arm in experiment.arms.order_by("position"):
         for diagram in arm.shown_diagrams():
             diagrams.setdefault(diagram.slug, diagram)
-    return sources_for(list(diagrams.values()))
+    items = [
+        (questionnaire.placement, item)
+        for questionnaire in experiment.questionnaires.order_by("placement").prefetch_related("items")
+        for item in questionnaire.items.all()
+    ]
+    return sources_for(list(diagrams.values())), list(diagrams), items
+
+
+def _grouped(rows: Iterator[tuple]) -> Iterator[tuple[int, list[tuple]]]:
+    """(participant_id, its rows) from a stream of rows ordered by participant_id (first field)."""
+    current, group = None, []
+    for row in rows:
+        if row[0] != current and group:
+            yield current, group
+            group = []
+        current = row[0]
+        group.append(row)
+    if group:
+        yield current, group
+
+
+class _Follower:
+    """Walks a grouped stream in step with the participants, both in id order."""
+
+    def __init__(self, rows: Iterator[tuple]):
+        self.groups = _grouped(rows)
+        self.pending = next(self.groups, None)
+
+    def take(self, participant_id: int) -> list[tuple]:
+        while self.pending is not None and self.pending[0] < participant_id:
+            self.pending = next(self.groups, None)
+        if self.pending is not None and self.pending[0] == participant_id:
+            group, self.pending = self.pending[1], next(self.groups, None)
+            return group
+        return []
 
 
 def participant_rows(experiment: Experiment, filters: Filters) -> Iterator[list]:
     """The header, then one row per participant (see analysis.columns for every column)."""
-    sources = _sources(experiment)
-    yield [c.name for c in participant_columns(sources)]
+    sources, diagram_slugs, items = _layout(experiment)
+    columns = [c.name for c in participant_columns(sources, diagram_slugs, items)]
+    yield columns
     chosen = participants(experiment, filters)
+    fast = implausibly_fast(experiment)
     rows = with_counts(
-        chosen.order_by("id").values(
+        chosen.order_by("id")
+        .annotate(fast=Case(When(fast, then=Value(True)), default=Value(False), output_field=BooleanField()))
+        .values(
             "id",
             "code",
             "session__join_code",
@@ -68,56 +109,73 @@ def participant_rows(experiment: Experiment, filters: Filters) -> Iterator[list]
             "is_simulated",
             "stage",
             "consented_at",
+            "assigned_at",
             "threats_started_at",
             "usefulness_started_at",
+            "exit_started_at",
             "completed_at",
             "comment",
+            "exposure",
+            "fast",
         )
     )
-    ratings = (
+    ratings = _Follower(
         UsefulnessRating.objects.filter(participant__in=chosen)
         .order_by("participant_id")
         .values_list("participant_id", "source", "value")
         .iterator(chunk_size=CHUNK)
     )
-    pending = next(ratings, None)
+    responses = _Follower(
+        ItemResponse.objects.filter(participant__in=chosen)
+        .order_by("participant_id")
+        .values_list("participant_id", "item__questionnaire__placement", "item__key", "row", "value")
+        .iterator(chunk_size=CHUNK)
+    )
+    item_kinds = {(placement, item.key): item.kind for placement, item in items}
     for p in rows.iterator(chunk_size=CHUNK):
-        mine = {}
-        # Both streams are in participant order: take this participant's ratings off the front of the other.
-        while pending is not None and pending[0] <= p["id"]:
-            if pending[0] == p["id"]:
-                mine[pending[1]] = pending[2]
-            pending = next(ratings, None)
         score = score_counts(p["tp"], p["fn"], p["fp"], p["tn"])
-        row = [
-            p["code"],
-            p["session__join_code"],
-            p["arm__slug"],
-            p["block__number"],
-            p["block_position"],
-            p["stratum"],
-            p["is_simulated"],
-            p["stage"],
-            p["consented_at"],
-            p["threats_started_at"],
-            p["usefulness_started_at"],
-            p["completed_at"],
-            _seconds(p["consented_at"], p["threats_started_at"]),
-            _seconds(p["threats_started_at"], p["usefulness_started_at"]),
-            _seconds(p["usefulness_started_at"], p["completed_at"]),
-            _seconds(p["consented_at"], p["completed_at"]),
-            score.tp,
-            score.fn,
-            score.fp,
-            score.tn,
-            score.precision,
-            score.recall,
-            score.f1,
-            score.accuracy,
-            *(mine.get(source.key) for source in sources),
-            p["comment"],
-        ]
-        yield [_cell(value) for value in row]
+        values = {
+            "participant_code": p["code"],
+            "session": p["session__join_code"],
+            "arm": p["arm__slug"],
+            "block": p["block__number"],
+            "block_position": p["block_position"],
+            "stratum": p["stratum"],
+            "is_simulated": p["is_simulated"],
+            "stage": p["stage"],
+            **{
+                key: p[key]
+                for key in (
+                    "consented_at",
+                    "assigned_at",
+                    "threats_started_at",
+                    "usefulness_started_at",
+                    "exit_started_at",
+                    "completed_at",
+                    "comment",
+                )
+            },
+            "training_seconds": _seconds(p["assigned_at"], p["threats_started_at"]),
+            "threats_seconds": _seconds(p["threats_started_at"], p["usefulness_started_at"]),
+            "usefulness_seconds": _seconds(p["usefulness_started_at"], p["exit_started_at"] or p["completed_at"]),
+            "total_seconds": _seconds(p["consented_at"], p["completed_at"]),
+            "implausibly_fast": p["fast"],
+            **{key: getattr(score, key) for key in ("tp", "fn", "fp", "tn", "precision", "recall", "f1", "accuracy")},
+            "mean_confidence": None if p["mean_confidence"] is None else round(float(p["mean_confidence"]), 3),
+        }
+        for _id, source, value in ratings.take(p["id"]):
+            values[f"rating_{source}"] = value
+        for page, seconds in (p["exposure"] or {}).items():
+            for key, value in seconds.items():
+                values[f"exposure_{page}_{key}"] = value
+        for _id, placement, key, row, value in responses.take(p["id"]):
+            name = (
+                f"{placement}_{key}_{row}"
+                if item_kinds.get((placement, key)) == "likert_rows"
+                else f"{placement}_{key}"
+            )
+            values[name] = value
+        yield [_cell(values.get(column)) for column in columns]
 
 
 _OUTCOME = {(True, True): "TP", (True, False): "FN", (False, True): "FP", (False, False): "TN"}
@@ -130,6 +188,7 @@ def answer_rows(experiment: Experiment, filters: Filters) -> Iterator[list]:
         Answer.objects.filter(participant__in=participants(experiment, filters))
         .order_by("participant_id", "position")
         .values_list(
+            "confidence",
             "participant__code",
             "participant__session__join_code",
             "participant__arm__slug",
@@ -142,12 +201,48 @@ def answer_rows(experiment: Experiment, filters: Filters) -> Iterator[list]:
             "answered_at",
         )
     )
-    for code, session, arm, simulated, ref, stride, position, choice, is_real, answered_at in answers.iterator(
+    for sure, code, session, arm, simulated, ref, stride, position, choice, is_real, answered_at in answers.iterator(
         chunk_size=CHUNK
     ):
         outcome = _OUTCOME[(is_real, choice == Choice.APPLICABLE)]
-        row = [code, session, arm, simulated, ref, stride, position, choice, is_real, outcome, answered_at]
+        row = [code, session, arm, simulated, ref, stride, position, choice, is_real, outcome, sure, answered_at]
         yield [_cell(value) for value in row]
+
+
+CONSORT_COLUMNS = [
+    "arm",
+    "assigned",
+    "completed",
+    "excluded_simulated",
+    "excluded_incomplete",
+    "excluded_implausibly_fast",
+    "flagged_implausibly_fast",
+    "analysed",
+]
+
+
+def consort_rows(experiment: Experiment, filters: Filters) -> Iterator[list]:
+    """The CONSORT flow per arm, then a line for those not yet assigned and one for declined consents."""
+    flow = load(experiment, filters)
+    analysed = {arm.name: len(flow.in_arm(arm)) for arm in flow.arms}
+    yield CONSORT_COLUMNS
+    for arm in flow.consort["arms"]:
+        excluded = arm["excluded"]
+        yield [
+            _cell(v)
+            for v in (
+                arm["arm"],
+                arm["assigned"],
+                arm["completed"],
+                excluded["simulated"],
+                excluded["incomplete"],
+                excluded["implausibly_fast"],
+                arm["implausibly_fast"],
+                analysed[arm["arm"]],
+            )
+        ]
+    yield ["(awaiting assignment)", flow.consort["awaiting_assignment"], "", "", "", "", "", ""]
+    yield ["(declined consent)", _cell(flow.consort["declined"]), "", "", "", "", "", ""]
 
 
 class _Echo:
@@ -170,8 +265,9 @@ def codebook(experiment: Experiment) -> str:
         f"`{experiment.scenario.slug}`. Times are UTC. Empty cells are missing values.",
         "",
     ]
+    sources, diagram_slugs, items = _layout(experiment)
     for name, columns in (
-        ("participants.csv", participant_columns(_sources(experiment))),
+        ("participants.csv", participant_columns(sources, diagram_slugs, items)),
         ("answers.csv", ANSWER_COLUMNS),
     ):
         lines += [f"## {name}", "", "| column | type | meaning | allowed values |", "|---|---|---|---|"]
@@ -208,6 +304,7 @@ def replication_package(experiment: Experiment, filters: Filters, tost_margin: f
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("participants.csv", "".join(csv_lines(participant_rows(experiment, filters))))
         archive.writestr("answers.csv", "".join(csv_lines(answer_rows(experiment, filters))))
+        archive.writestr("consort.csv", "".join(csv_lines(consort_rows(experiment, filters))))
         archive.writestr("codebook.md", codebook(experiment))
         archive.writestr("experiment.json", json.dumps(definition.dump(experiment), indent=2, ensure_ascii=False))
         results = report.build(load(experiment, filters), tost_margin)

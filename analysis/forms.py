@@ -1,6 +1,6 @@
 from django import forms
 
-from analysis.dataset import Filters
+from analysis.dataset import Filters, strata_of
 from experiment.models import Experiment, LabSession
 
 
@@ -12,6 +12,10 @@ class AnalysisFilterForm(forms.Form):
     )
     include_simulated = forms.BooleanField(required=False, help_text="Count bots from rehearsals and simulations.")
     include_incomplete = forms.BooleanField(required=False, help_text="Count participants who did not finish.")
+    exclude_fast = forms.BooleanField(
+        required=False, help_text="Leave out participants who answered the threats implausibly fast."
+    )
+    stratum = forms.ChoiceField(required=False, help_text="Only one randomisation stratum (all when empty).")
     tost_margin = forms.FloatField(
         initial=1.0,
         min_value=0.01,
@@ -23,12 +27,15 @@ class AnalysisFilterForm(forms.Form):
     def __init__(self, experiment: Experiment, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["sessions"].queryset = experiment.sessions.order_by("-created_at")
+        self.fields["stratum"].choices = [("", "all strata"), *((s, s) for s in strata_of(experiment))]
 
     def filters(self) -> Filters:
         return Filters(
             session_ids=tuple(s.pk for s in self.cleaned_data["sessions"]),
             include_simulated=self.cleaned_data["include_simulated"],
             include_incomplete=self.cleaned_data["include_incomplete"],
+            exclude_fast=self.cleaned_data["exclude_fast"],
+            stratum=self.cleaned_data["stratum"] or None,
         )
 
     def margin(self) -> float:

@@ -23,7 +23,12 @@ METRICS = [
     ("accuracy", "Accuracy", True),
 ]
 HOLM_FAMILY = ("tp", "fn", "fp", "precision", "recall")
+CONFIDENCE = ("mean_confidence", "Mean confidence (1..5)", True)
 METRIC_LABELS = {key: label for key, label, _better in METRICS}
+
+
+def _value(row, key: str) -> float | None:
+    return row.mean_confidence if key == "mean_confidence" else getattr(row.score, key)
 
 
 def _plain(result: Any) -> dict:
@@ -47,7 +52,11 @@ def build(dataset: Dataset, tost_margin: float = 1.0) -> dict:
         "experiment": dataset.experiment.slug,
         "hypothesis": hypothesis,
         "filters": dataclasses.asdict(dataset.filters),
-        "excluded": {"simulated": dataset.excluded_simulated, "incomplete": dataset.excluded_incomplete},
+        "excluded": {
+            reason: sum(arm["excluded"][reason] for arm in dataset.consort["arms"])
+            for reason in ("simulated", "incomplete", "implausibly_fast")
+        },
+        "consort": dataset.consort,
         "arms": [{"slug": arm.slug, "name": arm.name, "n": len(by_arm[arm.pk])} for arm in arms],
         "n": len(dataset.rows),
         "metrics": [],
@@ -56,8 +65,9 @@ def build(dataset: Dataset, tost_margin: float = 1.0) -> dict:
         "threats": [],
     }
     two_arms = len(arms) == 2
-    for key, label, higher_is_better in METRICS:
-        values = {arm.pk: [getattr(row.score, key) for row in by_arm[arm.pk]] for arm in arms}
+    metrics = METRICS + ([CONFIDENCE] if dataset.experiment.ask_confidence else [])
+    for key, label, higher_is_better in metrics:
+        values = {arm.pk: [_value(row, key) for row in by_arm[arm.pk]] for arm in arms}
         entry: dict[str, Any] = {
             "key": key,
             "label": label,

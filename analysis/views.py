@@ -67,6 +67,7 @@ def analysis(request: HttpRequest, pk: int) -> HttpResponse:
 EXPORTS = {
     "participants.csv": exports.participant_rows,
     "answers.csv": exports.answer_rows,
+    "consort.csv": exports.consort_rows,
 }
 
 

@@ -12,6 +12,8 @@ def add_selection_arguments(parser) -> None:
     parser.add_argument("--session", action="append", default=[], help="A session's join code (repeatable).")
     parser.add_argument("--include-simulated", action="store_true", help="Count bots too.")
     parser.add_argument("--include-incomplete", action="store_true", help="Count participants who did not finish.")
+    parser.add_argument("--exclude-fast", action="store_true", help="Leave out implausibly fast participants.")
+    parser.add_argument("--stratum", help="Only this randomisation stratum.")
 
 
 def select(options) -> tuple[Experiment, Filters]:
@@ -38,5 +40,7 @@ def select(options) -> tuple[Experiment, Filters]:
         session_ids=tuple(s.pk for s in sessions),
         include_simulated=options["include_simulated"],
         include_incomplete=options["include_incomplete"],
+        exclude_fast=options["exclude_fast"],
+        stratum=options["stratum"],
     )
     return experiment, filters
