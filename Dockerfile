@@ -15,10 +15,11 @@ COPY manage.py ./
 COPY templates templates
 COPY static static
 COPY fixtures fixtures
+COPY locale locale
 
 # collectstatic needs settings that start; the real secret comes from the env file at run time.
 RUN DEBUG=0 SECRET_KEY=build-only-not-a-secret-build-only-not-a-secret ALLOWED_HOSTS=build \
-    python manage.py collectstatic --noinput
+    sh -c "python manage.py collectstatic --noinput && python manage.py compile_translations"
 
 RUN useradd --system --uid 10001 threatlab && chown -R threatlab /app
 USER threatlab

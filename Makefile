@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python manage.py compile_translations
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -28,6 +29,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) db staticfiles .pytest_cache .ruff_cache
