@@ -4,6 +4,7 @@ Validation reads the whole file and reports every problem with its place (``scen
 loading writes nothing unless the whole file is valid, and never replaces an experiment that has participants.
 """
 
+import copy
 import json
 import re
 from dataclasses import dataclass, field
@@ -12,6 +13,9 @@ from typing import Any
 
 from django.db import transaction
 
+from experiment.definition_i18n import FIELDS as TRANSLATED
+from experiment.definition_i18n import join as join_translations
+from experiment.definition_i18n import split as split_translations
 from experiment.models import (
     Arm,
     ArmDiagram,
@@ -100,6 +104,7 @@ def validate(data: Any, base_dir: Path | None = None) -> dict:
     check = _Checker()
     if not isinstance(data, dict):
         raise DefinitionError(["(top): expected a JSON object"])
+    split_translations(data, check.problems)
     version = check.need(data, "schema_version", int, "(top)")
     if version is not None and version != SCHEMA_VERSION:
         check.problems.append(f"(top).schema_version: this ThreatLab reads version {SCHEMA_VERSION}, not {version}")
@@ -284,7 +289,10 @@ def load(data: dict) -> Experiment:
     Scenario.objects.filter(slug=scen_data["slug"]).delete()
 
     scenario = Scenario.objects.create(
-        slug=scen_data["slug"], title=scen_data["title"], task_html=scen_data["task_html"]
+        slug=scen_data["slug"],
+        title=scen_data["title"],
+        task_html=scen_data["task_html"],
+        translations=scen_data.get("translations", {}),
     )
     MaterialSection.objects.bulk_create(
         MaterialSection(
@@ -293,6 +301,7 @@ def load(data: dict) -> Experiment:
             title=s["title"],
             body_html=s["body_html"],
             video_url=s.get("video_url", ""),
+            translations=s.get("translations", {}),
         )
         for i, s in enumerate(scen_data["sections"], start=1)
     )
@@ -304,6 +313,7 @@ def load(data: dict) -> Experiment:
             title=d["title"],
             svg=d["svg"],
             text_alternative=d["text_alternative"],
+            translations=d.get("translations", {}),
         )
         for d in scen_data["diagrams"]
     }
@@ -320,6 +330,7 @@ def load(data: dict) -> Experiment:
             is_real=t["is_real"],
             rationale=t.get("rationale", ""),
             source=t.get("source", ""),
+            translations=t.get("translations", {}),
         )
         for i, t in enumerate(scen_data["threats"], start=1)
     )
@@ -335,6 +346,7 @@ def load(data: dict) -> Experiment:
         description=exp_data.get("description", ""),
         scenario=scenario,
         hypothesis=exp_data.get("hypothesis", Hypothesis.TWO_SIDED),
+        translations=exp_data.get("translations", {}),
     )
     for position, a in enumerate(exp_data["arms"], start=1):
         arm = Arm.objects.create(experiment=experiment, slug=a["slug"], name=a["name"], position=position)
@@ -343,7 +355,11 @@ def load(data: dict) -> Experiment:
         )
     for q in exp_data.get("questionnaires", []):
         questionnaire = Questionnaire.objects.create(
-            experiment=experiment, placement=q["placement"], title=q["title"], intro=q.get("intro", "")
+            experiment=experiment,
+            placement=q["placement"],
+            title=q["title"],
+            intro=q.get("intro", ""),
+            translations=q.get("translations", {}),
         )
         QuestionnaireItem.objects.bulk_create(
             QuestionnaireItem(
@@ -355,6 +371,7 @@ def load(data: dict) -> Experiment:
                 options=item.get("options", []),
                 rows=item.get("rows", []),
                 required=item.get("required", True),
+                translations=item.get("translations", {}),
             )
             for position, item in enumerate(q["items"], start=1)
         )
@@ -366,50 +383,75 @@ def dump(experiment: Experiment) -> dict:
     scenario = experiment.scenario
     return {
         "schema_version": SCHEMA_VERSION,
-        "experiment": {
-            "slug": experiment.slug,
-            "title": experiment.title,
-            "description": experiment.description,
-            "hypothesis": experiment.hypothesis,
-            "arms": [
-                {"slug": arm.slug, "name": arm.name, "diagrams": [d.slug for d in arm.shown_diagrams()]}
-                for arm in experiment.arms.order_by("position")
-            ],
-            **_dump_options(experiment),
-        },
-        "scenario": {
-            "slug": scenario.slug,
-            "title": scenario.title,
-            "task_html": scenario.task_html,
-            "sections": [
-                {"title": s.title, "body_html": s.body_html, "video_url": s.video_url} for s in scenario.sections.all()
-            ],
-            "diagrams": [
-                {
-                    "slug": d.slug,
-                    "kind": d.kind,
-                    "title": d.title,
-                    "svg": d.svg,
-                    "text_alternative": d.text_alternative,
-                }
-                for d in scenario.diagrams.all()
-            ],
-            "threats": [
-                {
-                    "ref": t.ref,
-                    "title": t.title,
-                    "description": t.description,
-                    "stride": t.stride,
-                    "assumptions": t.assumptions,
-                    "affected_components": t.affected_components,
-                    "is_real": t.is_real,
-                    "rationale": t.rationale,
-                    "source": t.source,
-                }
-                for t in scenario.threats.all()
-            ],
-        },
+        "experiment": _translated(
+            experiment,
+            ("experiment",),
+            {
+                "slug": experiment.slug,
+                "title": experiment.title,
+                "description": experiment.description,
+                "hypothesis": experiment.hypothesis,
+                "arms": [
+                    {"slug": arm.slug, "name": arm.name, "diagrams": [d.slug for d in arm.shown_diagrams()]}
+                    for arm in experiment.arms.order_by("position")
+                ],
+                **_dump_options(experiment),
+            },
+        ),
+        "scenario": _translated(
+            scenario,
+            ("scenario",),
+            {
+                "slug": scenario.slug,
+                "title": scenario.title,
+                "task_html": scenario.task_html,
+                "sections": [
+                    _translated(
+                        s,
+                        ("scenario", "sections"),
+                        {"title": s.title, "body_html": s.body_html, "video_url": s.video_url},
+                    )
+                    for s in scenario.sections.all()
+                ],
+                "diagrams": [
+                    _translated(
+                        d,
+                        ("scenario", "diagrams"),
+                        {
+                            "slug": d.slug,
+                            "kind": d.kind,
+                            "title": d.title,
+                            "svg": d.svg,
+                            "text_alternative": d.text_alternative,
+                        },
+                    )
+                    for d in scenario.diagrams.all()
+                ],
+                "threats": [
+                    _translated(
+                        t,
+                        ("scenario", "threats"),
+                        {
+                            "ref": t.ref,
+                            "title": t.title,
+                            "description": t.description,
+                            "stride": t.stride,
+                            "assumptions": t.assumptions,
+                            "affected_components": t.affected_components,
+                            "is_real": t.is_real,
+                            "rationale": t.rationale,
+                            "source": t.source,
+                        },
+                    )
+                    for t in scenario.threats.all()
+                ],
+            },
+        ),
     }
+
+
+def _translated(model, path: tuple[str, ...], data: dict) -> dict:
+    return join_translations(data, model.translations, TRANSLATED[path])
 
 
 def _dump_options(experiment: Experiment) -> dict:
@@ -421,22 +463,30 @@ def _dump_options(experiment: Experiment) -> dict:
         if getattr(experiment, key):
             options[key] = getattr(experiment, key)
     questionnaires = [
-        {
-            "placement": q.placement,
-            "title": q.title,
-            "intro": q.intro,
-            "items": [
-                {
-                    "key": i.key,
-                    "kind": i.kind,
-                    "text": i.text,
-                    "options": i.options,
-                    "rows": i.rows,
-                    "required": i.required,
-                }
-                for i in q.items.all()
-            ],
-        }
+        _translated(
+            q,
+            ("experiment", "questionnaires"),
+            {
+                "placement": q.placement,
+                "title": q.title,
+                "intro": q.intro,
+                "items": [
+                    _translated(
+                        i,
+                        ("experiment", "questionnaires", "items"),
+                        {
+                            "key": i.key,
+                            "kind": i.kind,
+                            "text": i.text,
+                            "options": copy.deepcopy(i.options),
+                            "rows": copy.deepcopy(i.rows),
+                            "required": i.required,
+                        },
+                    )
+                    for i in q.items.all()
+                ],
+            },
+        )
         for q in experiment.questionnaires.order_by("placement")
     ]
     if questionnaires:

@@ -232,16 +232,21 @@ class QuestionnaireForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.items = items
         for item in items:
-            choices = [(str(o["value"]), o["label"]) for o in item_options(item)]
-            for name, _row, label in item_field_names(item):
+            options = item_options(item)
+            labels = item.tr("option_labels") if item.options else None
+            choices = [(str(o["value"]), (labels or {}).get(str(o["value"]), o["label"])) for o in options]
+            text = item.tr("text")
+            row_labels = item.tr("row_labels") or {}
+            for name, row, label in item_field_names(item):
+                label = row_labels.get(row, label) if row else label
                 if item.kind == ItemKind.FREE_TEXT:
                     field = forms.CharField(
-                        label=item.text, required=item.required, max_length=2000, widget=forms.Textarea({"rows": 3})
+                        label=text, required=item.required, max_length=2000, widget=forms.Textarea({"rows": 3})
                     )
                 else:
-                    message = _("Choose an answer for: %(question)s") % {"question": label or item.text}
+                    message = _("Choose an answer for: %(question)s") % {"question": label or text}
                     field = forms.ChoiceField(
-                        label=label or item.text,
+                        label=label or text,
                         choices=choices,
                         required=item.required,
                         widget=forms.RadioSelect,
@@ -258,4 +263,7 @@ class QuestionnaireForm(forms.Form):
         ]
 
     def bound_items(self):
-        return [(item, [(self[name], label) for name, _row, label in item_field_names(item)]) for item in self.items]
+        return [
+            (item, [(self[name], self.fields[name].label) for name, _row, _label in item_field_names(item)])
+            for item in self.items
+        ]

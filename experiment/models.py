@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from threats.i18n import Translatable
 from threats.models import Diagram, Scenario, Threat
 
 
@@ -18,7 +19,7 @@ class Hypothesis(models.TextChoices):
     GREATER = "greater", _("One-sided: the first arm scores higher than the second")
 
 
-class Experiment(models.Model):
+class Experiment(Translatable):
     slug = models.SlugField(unique=True)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -288,7 +289,7 @@ class ItemKind(models.TextChoices):
     FREE_TEXT = "free_text", _("Free text")
 
 
-class Questionnaire(models.Model):
+class Questionnaire(Translatable):
     experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="questionnaires")
     placement = models.CharField(max_length=10, choices=Placement.choices)
     title = models.CharField(max_length=200)
@@ -303,7 +304,7 @@ class Questionnaire(models.Model):
         return self.title
 
 
-class QuestionnaireItem(models.Model):
+class QuestionnaireItem(Translatable):
     questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="items")
     key = models.SlugField(max_length=60, help_text="Column name in the export, e.g. k8s_experience.")
     position = models.PositiveSmallIntegerField()

@@ -23,7 +23,7 @@ THREAT_SOURCES = (
 
 
 def diagram_source(diagram: Diagram) -> Source:
-    return Source(f"diagram_{diagram.slug}", diagram.title)
+    return Source(f"diagram_{diagram.slug}", diagram.tr("title"))
 
 
 def sources_for(diagrams: list[Diagram]) -> list[Source]:

@@ -3,6 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from threats.i18n import Translatable
+
 
 class Stride(models.TextChoices):
     SPOOFING = "spoofing", _("Spoofing")
@@ -44,7 +46,7 @@ class DiagramKind(models.TextChoices):
     OTHER = "other", _("Other diagram")
 
 
-class Scenario(models.Model):
+class Scenario(Translatable):
     slug = models.SlugField(unique=True)
     title = models.CharField(max_length=200)
     task_html = models.TextField(help_text="The task as participants read it above the threats (trusted HTML).")
@@ -53,7 +55,7 @@ class Scenario(models.Model):
         return self.title
 
 
-class MaterialSection(models.Model):
+class MaterialSection(Translatable):
     scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="sections")
     position = models.PositiveSmallIntegerField()
     title = models.CharField(max_length=200)
@@ -76,7 +78,7 @@ class MaterialSection(models.Model):
         return self.video_url.lower().endswith((".mp4", ".webm", ".ogg"))
 
 
-class Diagram(models.Model):
+class Diagram(Translatable):
     scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="diagrams")
     slug = models.SlugField()
     kind = models.CharField(max_length=20, choices=DiagramKind.choices)
@@ -94,7 +96,7 @@ class Diagram(models.Model):
         return self.title
 
 
-class Threat(models.Model):
+class Threat(Translatable):
     scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="threats")
     ref = models.CharField(max_length=80, help_text="The threat's ID as participants see it.")
     position = models.PositiveSmallIntegerField(help_text="Order in the definition file; participants see a shuffle.")
