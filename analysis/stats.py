@@ -180,12 +180,25 @@ def _hodges_lehmann(x: np.ndarray, y: np.ndarray) -> tuple[float, tuple[float, f
     with continuity correction (R's exact interval uses qwilcox for the same c). None when C < 1: the samples are too
     small for any interval to reach the confidence level.
     """
-    diffs = np.sort(np.subtract.outer(x, y).ravel())
-    m = len(diffs)
+    # The metrics take few distinct values (counts of threats, 1..5 ratings), so work on the k1*k2 distinct
+    # differences with their multiplicities instead of all n1*n2 of them: the same order statistics, in
+    # O(k1*k2) memory instead of O(n1*n2) (10,000 participants would otherwise need 25 million differences).
+    x_values, x_counts = np.unique(x, return_counts=True)
+    y_values, y_counts = np.unique(y, return_counts=True)
+    differences = np.subtract.outer(x_values, y_values).ravel()
+    weights = np.multiply.outer(x_counts, y_counts).ravel()
+    order = np.argsort(differences, kind="stable")
+    differences, cumulative = differences[order], np.cumsum(weights[order])
+    m = int(cumulative[-1])
+
+    def kth(k: int) -> float:  # the k-th smallest of the n1*n2 differences, counting from 1
+        return float(differences[np.searchsorted(cumulative, k)])
+
+    median = kth((m + 1) // 2) if m % 2 else (kth(m // 2) + kth(m // 2 + 1)) / 2
     z = st.norm.ppf(1 - (1 - CONFIDENCE) / 2)
     c = math.ceil(m / 2 - z * math.sqrt(m * (len(x) + len(y) + 1) / 12) - 0.5)
-    ci = (float(diffs[c - 1]), float(diffs[m - c])) if c >= 1 else None
-    return float(np.median(diffs)), ci
+    ci = (kth(c), kth(m - c + 1)) if c >= 1 else None
+    return median, ci
 
 
 _ALL_TIED = "; all values identical, so no evidence of a difference: p set to 1"

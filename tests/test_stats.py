@@ -495,3 +495,27 @@ def test_fewer_than_two_nonempty_groups_give_no_kruskal_wallis():
 def test_no_nan_reaches_a_report(report):
     text = report()
     assert "nan" not in text.lower() and "inf" not in text.lower()
+
+
+def test_hodges_lehmann_from_value_counts_equals_the_brute_force_over_all_differences():
+    """The fast route (distinct values with multiplicities) against all n1*n2 differences sorted, by hand."""
+    import math
+
+    import numpy as np
+    from scipy import stats as st
+
+    from analysis.stats import CONFIDENCE, _hodges_lehmann
+
+    rng = np.random.default_rng(0)
+    for trial in range(120):
+        n1, n2 = (int(n) for n in rng.integers(1, 30, 2))
+        if trial % 2:
+            x, y = rng.integers(0, 6, n1).astype(float), rng.integers(0, 6, n2).astype(float)
+        else:
+            x, y = rng.normal(size=n1), rng.normal(size=n2)
+        differences = np.sort(np.subtract.outer(x, y).ravel())
+        m = len(differences)
+        z = st.norm.ppf(1 - (1 - CONFIDENCE) / 2)
+        c = math.ceil(m / 2 - z * math.sqrt(m * (n1 + n2 + 1) / 12) - 0.5)
+        expected_ci = (float(differences[c - 1]), float(differences[m - c])) if c >= 1 else None
+        assert _hodges_lehmann(x, y) == (float(np.median(differences)), expected_ci)
