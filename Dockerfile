@@ -25,5 +25,8 @@ RUN useradd --system --uid 10001 threatlab && chown -R threatlab /app
 USER threatlab
 
 EXPOSE 8000
+# keep-alive 75 s outlives nginx's idle upstream connections (60 s), so nginx never reuses one gunicorn has just
+# closed (a 502 on a POST in bench/faults.py).
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4", \
-     "--worker-class", "gthread", "--access-logfile", "-", "--forwarded-allow-ips", "*"]
+     "--worker-class", "gthread", "--access-logfile", "-", "--forwarded-allow-ips", "*", \
+     "--keep-alive", "75"]

@@ -1,6 +1,10 @@
 """Join codes: 8 characters a class can read off a projector and type without mix-ups."""
 
+import hashlib
+import hmac
 import secrets
+
+from django.conf import settings
 
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: pairs that students confuse when a code is read aloud or projected.
 JOIN_CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
@@ -16,7 +20,16 @@ def normalise_join_code(raw: str) -> str:
     return "".join(raw.split()).replace("-", "").upper()
 
 
-def new_completion_code() -> str:
-    """Ten characters in two groups, e.g. ACDEF-34679: easy to copy into a course system."""
-    raw = "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(10))
+def completion_code_for(participant_code: str) -> str:
+    """Ten characters in two groups, e.g. ACDEF-34679, derived from the participant's code with the server's key.
+
+    Derived, not stored with the participant: the thank-you page can show it again on any device, while the
+    database keeps the code apart (no link, no timestamp) and nobody without the SECRET_KEY can link the two.
+    """
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"completion:{participant_code}".encode(), hashlib.sha256).digest()
+    number = int.from_bytes(digest[:16], "big")
+    raw = ""
+    for _ in range(10):
+        number, index = divmod(number, len(JOIN_CODE_ALPHABET))
+        raw += JOIN_CODE_ALPHABET[index]
     return f"{raw[:5]}-{raw[5:]}"

@@ -14,11 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from experiment.assignment import next_slot, shuffled
-from experiment.codes import new_completion_code, new_join_code
+from experiment.codes import completion_code_for, new_join_code
 from experiment.models import (
     STAGE_TIMESTAMP,
     AllocationBlock,
     Answer,
+    Arm,
     CompletionCode,
     Experiment,
     ItemResponse,
@@ -76,11 +77,16 @@ def admission_problem(session: LabSession, *, rehearsal: bool = False) -> str | 
     return None
 
 
-def _allocate(session: LabSession, participant: Participant, stratum: str, rng: random.Random) -> None:
+def _arm_ids(experiment_id: int) -> list[int]:
+    return list(Arm.objects.filter(experiment_id=experiment_id).order_by("position").values_list("id", flat=True))
+
+
+def _allocate(
+    session: LabSession, participant: Participant, stratum: str, arm_ids: list[int], rng: random.Random
+) -> None:
     """Give the participant the next slot of the stratum's open block. The caller holds the session's row lock."""
     block = session.blocks.filter(stratum=stratum).order_by("-number").first()
     filled = block.participants.count() if block else 0
-    arm_ids = list(session.experiment.arms.order_by("position").values_list("id", flat=True))
     slot = next_slot(block.arm_sequence if block else None, filled, arm_ids, rng)
     if slot.new_block is not None:
         block = AllocationBlock.objects.create(
@@ -113,16 +119,19 @@ def enrol(
     existing = Participant.objects.filter(entry_token=entry_token).first()
     if existing is not None:
         return existing
+    # Everything that does not depend on the other participants is read before the lock, to keep it short.
+    experiment = session.experiment
+    first_stage = stages_for(experiment)[0]
+    threat_ids = list(experiment.scenario.threats.order_by("position").values_list("id", flat=True))
+    arm_ids = _arm_ids(experiment.pk) if first_stage == Stage.TRAINING else []
     try:
         with transaction.atomic():
             # The session row serialises admission and allocation: one at a time per session, so no two
             # participants see the same free slot and the capacity count is exact.
-            session = LabSession.objects.select_related("experiment").select_for_update(of=("self",)).get(pk=session.pk)
+            session = LabSession.objects.select_for_update().get(pk=session.pk)
             problem = admission_problem(session, rehearsal=is_simulated)
             if problem:
                 raise AdmissionRefused(problem)
-            first_stage = stages_for(session.experiment)[0]
-            threat_ids = list(session.experiment.scenario.threats.order_by("position").values_list("id", flat=True))
             participant = Participant(
                 entry_token=entry_token,
                 session=session,
@@ -131,7 +140,7 @@ def enrol(
                 is_simulated=is_simulated,
             )
             if first_stage == Stage.TRAINING:
-                _allocate(session, participant, "", rng)
+                _allocate(session, participant, "", arm_ids, rng)
             participant.save()
             return participant
     except IntegrityError:
@@ -177,16 +186,15 @@ def stratum_for(experiment: Experiment, responses: list[Response]) -> str:
 def submit_entry(participant: Participant, responses: list[Response], rng: random.Random | None = None) -> bool:
     """Store the entry questionnaire, then assign the arm (in the stratum its answer picks). False if done already."""
     rng = rng or _system_random
+    experiment = participant.session.experiment
+    stratum = stratum_for(experiment, responses)
+    arm_ids = _arm_ids(experiment.pk)
     with transaction.atomic():
-        session = (
-            LabSession.objects.select_related("experiment")
-            .select_for_update(of=("self",))
-            .get(pk=participant.session_id)
-        )
+        session = LabSession.objects.select_for_update().get(pk=participant.session_id)
         current = Participant.objects.select_for_update().filter(pk=participant.pk, stage=Stage.ENTRY).first()
         if current is None:
             return False
-        _allocate(session, current, stratum_for(session.experiment, responses), rng)
+        _allocate(session, current, stratum, arm_ids, rng)
         current.stage = Stage.TRAINING
         current.last_activity_at = current.assigned_at
         current.save()
@@ -247,8 +255,9 @@ def submit_answers(participant: Participant, answers: list[ThreatAnswer], exposu
 
 
 def _finish(participant: Participant) -> str:
-    code = CompletionCode.objects.create(code=new_completion_code(), session_id=participant.session_id)
-    return code.code
+    code = completion_code_for(str(participant.code))
+    CompletionCode.objects.get_or_create(code=code, defaults={"session_id": participant.session_id})
+    return code
 
 
 def submit_usefulness(participant: Participant, ratings: dict[str, int], comment: str) -> str | None:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from experiment import services, throttle
 from experiment.bots import BOT_HEADER, is_bot_token
+from experiment.codes import completion_code_for
 from experiment.forms import (
     ConsentForm,
     JoinForm,
@@ -216,17 +217,11 @@ def usefulness(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         completion = services.submit_usefulness(participant, form.ratings(), form.cleaned_data["comment"])
         if completion is None:
             messages.info(request, _("Your ratings were already submitted; they are kept as they were."))
-        elif completion:
-            _keep_completion_code(request, participant, completion)
+
         participant.refresh_from_db()
         return redirect(stage_url(participant))
     context = {"participant": participant, "form": form}
     return render(request, "experiment/usefulness.html", context, status=400 if form.is_bound else 200)
-
-
-def _keep_completion_code(request: HttpRequest, participant: Participant, completion: str) -> None:
-    # Only this browser can show the code again: the database keeps no link from it to the participant.
-    request.session[f"completion-{participant.code}"] = completion
 
 
 def _questionnaire(request: HttpRequest, code: uuid.UUID, stage: Stage, placement: Placement) -> HttpResponse:
@@ -239,10 +234,7 @@ def _questionnaire(request: HttpRequest, code: uuid.UUID, stage: Stage, placemen
         if stage == Stage.ENTRY:
             stored = services.submit_entry(participant, form.responses())
         else:
-            completion = services.submit_exit(participant, form.responses())
-            stored = completion is not None
-            if completion:
-                _keep_completion_code(request, participant, completion)
+            stored = services.submit_exit(participant, form.responses()) is not None
         if not stored:
             messages.info(request, _("Your answers were already submitted; they are kept as they were."))
         participant.refresh_from_db()
@@ -268,7 +260,7 @@ def done(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     participant = _get_participant_or_404(code)
     if participant.stage != Stage.DONE:
         return redirect(stage_url(participant))
-    completion_code = request.session.get(f"completion-{participant.code}")
+    completion_code = completion_code_for(str(participant.code))
     return render(request, "experiment/done.html", {"participant": participant, "completion_code": completion_code})
 
 

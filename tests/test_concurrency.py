@@ -99,3 +99,34 @@ def test_a_double_submit_from_two_tabs_stores_the_answers_once(lab):
     answers = Answer.objects.filter(participant=participant)
     assert answers.count() == len(order)
     assert answers.values("choice").distinct().count() == 1
+
+
+def test_forty_entry_questionnaires_submitted_at_once_fill_balanced_blocks_per_stratum(db):
+    from io import StringIO
+    from pathlib import Path
+
+    from django.core.management import call_command
+
+    from experiment.models import Experiment, QuestionnaireItem
+
+    call_command(
+        "load_experiment",
+        str(Path(__file__).resolve().parent.parent / "fixtures" / "kubernetes-pod-dfd.json"),
+        stdout=StringIO(),
+    )
+    experiment = Experiment.objects.get(slug="kubernetes-pod-dfd")
+    session = services.create_session(experiment, open_now=True)
+    participants = [services.enrol(session, uuid.uuid4()) for _ in range(40)]
+    item = QuestionnaireItem.objects.get(questionnaire__experiment=experiment, key="k8s_experience")
+
+    def submit(i: int) -> bool:
+        me = Participant.objects.select_related("session__experiment").get(pk=participants[i].pk)
+        level = "none" if i % 3 else "professional"
+        return services.submit_entry(me, [services.Response(item.pk, "", level)])
+
+    results = run_at_once(40, submit)
+    assert results == [True] * 40
+    assert Participant.objects.filter(session=session, arm__isnull=True).count() == 0
+    assert_blocks_balanced(session)
+    strata = Counter(Participant.objects.filter(session=session).values_list("stratum", flat=True))
+    assert strata == {"novice": 26, "experienced": 14}

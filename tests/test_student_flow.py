@@ -285,3 +285,33 @@ def test_pages_that_only_read_refuse_a_post(client, lab):
     assert client.post("/").status_code == 405
     assert client.get(reverse("experiment:join")).status_code == 405
     assert client.get(reverse("experiment:resume")).status_code == 405
+
+
+def test_error_pages_tell_the_student_their_answers_are_safe(client, lab):
+    from django.template.loader import render_to_string
+
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert b"Your answers that were already submitted are safe" in response.content
+    for name in ("500.html", "400.html", "403_csrf.html"):
+        assert "participant code on the start page" in render_to_string(name)
+    browser = Client(enforce_csrf_checks=True)
+    stale = browser.post(reverse("experiment:join"), {"code": lab.join_code})
+    assert stale.status_code == 403 and b"The page had expired" in stale.content
+
+
+def test_the_completion_code_shows_again_on_another_device(client, lab):
+    from experiment.models import CompletionCode
+
+    participant = consent_post(client, lab.join_code)
+    finish(client, participant)
+    first = client.get(url("done", participant)).context["completion_code"]
+    other = Client()
+    other.post(reverse("experiment:resume"), {"participant_code": str(participant.code)})
+    assert other.get(url("done", participant)).context["completion_code"] == first
+    assert CompletionCode.objects.filter(session=lab, code=first).exists()
+    second = consent_post(Client(), lab.join_code)
+    assert Client().get(url("participant", second)).status_code == 302
+    from experiment.codes import completion_code_for
+
+    assert completion_code_for(str(second.code)) != first
