@@ -86,9 +86,7 @@ _SQLITE_DEFAULT = f"sqlite:///{BASE_DIR / 'db' / 'threatlab.sqlite3'}"
 # Persistent connections, checked before reuse: after a database restart the first request reconnects instead of
 # failing on a dead connection (bench/faults.py: PostgreSQL restarted during a lab).
 DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", _SQLITE_DEFAULT), conn_max_age=60, conn_health_checks=True
-    )
+    "default": dj_database_url.parse(env_str("DATABASE_URL", _SQLITE_DEFAULT), conn_max_age=60, conn_health_checks=True)
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A lab of forty writes at once: IMMEDIATE takes the write lock at BEGIN (no upgrade deadlocks), the timeout
