@@ -1,0 +1,32 @@
+"""Report what each request cost inside Django, in response headers the load driver reads.
+
+X-Bench-Time: microseconds from entering the outermost middleware to leaving it (the view and every middleware).
+X-Bench-Queries: SQL statements run; X-Bench-DB-Time: microseconds spent waiting on them.
+"""
+
+import time
+
+from django.db import connection
+
+
+def timing(get_response):
+    def middleware(request):
+        stats = {"queries": 0, "db": 0.0}
+
+        def count(execute, sql, params, many, context):
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                stats["queries"] += 1
+                stats["db"] += time.perf_counter() - started
+
+        started = time.perf_counter()
+        with connection.execute_wrapper(count):
+            response = get_response(request)
+        response["X-Bench-Time"] = str(int((time.perf_counter() - started) * 1e6))
+        response["X-Bench-Queries"] = str(stats["queries"])
+        response["X-Bench-DB-Time"] = str(int(stats["db"] * 1e6))
+        return response
+
+    return middleware

@@ -1,0 +1,191 @@
+"""Figures from the samples: percentiles per step, throughput, and ratios to the reference view."""
+
+import math
+from dataclasses import asdict, dataclass
+
+from bench.driver import Sample
+
+# The order steps happen in a student's lab, for the tables.
+STEPS = [
+    "join_page",
+    "consent_submit",
+    "entry_page",
+    "entry_submit",
+    "training_page",
+    "diagram",
+    "training_submit",
+    "threats_page",
+    "threats_submit",
+    "usefulness_page",
+    "usefulness_submit",
+    "exit_page",
+    "exit_submit",
+    "done_page",
+    "reopen",
+    "reference",
+]
+P95_TARGET_MS = 250.0
+SPEED_TARGET = 0.5
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100); NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, math.ceil(q / 100 * len(ordered)) - 1))]
+
+
+@dataclass(frozen=True)
+class StepFigures:
+    step: str
+    count: int
+    errors: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    server_p50_ms: float
+    server_p95_ms: float
+    db_p50_ms: float
+    queries_min: int | None
+    queries_max: int | None
+    p50_vs_reference: float  # this step's p50 over the reference's p50 in the same run (1 = as fast)
+
+
+def step_figures(samples: list[Sample], reference_p50_ms: float | None = None) -> list[StepFigures]:
+    by_step: dict[str, list[Sample]] = {}
+    for sample in samples:
+        by_step.setdefault(sample.step, []).append(sample)
+    if reference_p50_ms is None:
+        reference_p50_ms = percentile([s.latency * 1000 for s in by_step.get("reference", []) if s.status == 200], 50)
+    figures = []
+    for step in sorted(by_step, key=lambda s: STEPS.index(s) if s in STEPS else len(STEPS)):
+        group = by_step[step]
+        ok = [s for s in group if 0 < s.status < 400]
+        latencies = [s.latency * 1000 for s in ok]
+        server = [s.server_us / 1000 for s in ok if s.server_us is not None]
+        queries = [s.queries for s in ok if s.queries is not None]
+        p50 = percentile(latencies, 50)
+        figures.append(
+            StepFigures(
+                step=step,
+                count=len(group),
+                errors=len(group) - len(ok),
+                p50_ms=p50,
+                p95_ms=percentile(latencies, 95),
+                p99_ms=percentile(latencies, 99),
+                max_ms=max(latencies) if latencies else math.nan,
+                server_p50_ms=percentile(server, 50),
+                server_p95_ms=percentile(server, 95),
+                db_p50_ms=percentile([s.db_us / 1000 for s in ok if s.db_us is not None], 50),
+                queries_min=min(queries) if queries else None,
+                queries_max=max(queries) if queries else None,
+                p50_vs_reference=p50 / reference_p50_ms if reference_p50_ms else math.nan,
+            )
+        )
+    return figures
+
+
+@dataclass(frozen=True)
+class Throughput:
+    requests: int
+    seconds: float
+    mean_rps: float
+    peak_rps_1s: float
+    peak_rps_10s: float
+
+
+def throughput(samples: list[Sample], exclude: tuple[str, ...] = ("reference",)) -> Throughput:
+    counted = [s for s in samples if s.step not in exclude]
+    if not counted:
+        return Throughput(0, 0.0, 0.0, 0.0, 0.0)
+    start = min(s.at for s in counted)
+    ends = [s.at + s.latency - start for s in counted]
+    seconds = max(ends)
+    bins: dict[int, int] = {}
+    for end in ends:
+        bins[int(end)] = bins.get(int(end), 0) + 1
+    windows = [sum(bins.get(b + k, 0) for k in range(10)) / 10 for b in range(int(seconds) + 1)]
+    return Throughput(
+        requests=len(counted),
+        seconds=seconds,
+        mean_rps=len(counted) / seconds if seconds else 0.0,
+        peak_rps_1s=max(bins.values()),
+        peak_rps_10s=max(windows) if windows else 0.0,
+    )
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """A page requested back to back by several clients: what the server can do, and its ratio to the reference."""
+
+    step: str
+    rps: float
+    p50_ms: float
+    server_p50_ms: float
+    queries: int | None
+    errors: int
+    speed_vs_reference: float  # this page's requests per second over the reference's (1 = as fast)
+    server_time_ratio: float  # reference's server time over this page's (1 = as fast)
+
+
+def capacity(step: str, samples: list[Sample], seconds: float, reference: "Capacity | None") -> Capacity:
+    ok = [s for s in samples if 0 < s.status < 400]
+    server = percentile([s.server_us / 1000 for s in ok if s.server_us is not None], 50)
+    rps = len(ok) / seconds if seconds else 0.0
+    queries = [s.queries for s in ok if s.queries is not None]
+    return Capacity(
+        step=step,
+        rps=rps,
+        p50_ms=percentile([s.latency * 1000 for s in ok], 50),
+        server_p50_ms=server,
+        queries=max(queries) if queries else None,
+        errors=len(samples) - len(ok),
+        speed_vs_reference=rps / reference.rps if reference else 1.0,
+        server_time_ratio=reference.server_p50_ms / server if reference and server else 1.0,
+    )
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.{digits}f}"
+
+
+def capacity_table(rows: list[Capacity]) -> str:
+    lines = [
+        "| page (GET, back to back) | req/s | vs reference | p50 ms | server p50 ms | server time ratio | queries |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.step} | {_fmt(r.rps, 0)} | {_fmt(r.speed_vs_reference, 2)} | {_fmt(r.p50_ms)} | "
+            f"{_fmt(r.server_p50_ms)} | {_fmt(r.server_time_ratio, 2)} | {'-' if r.queries is None else r.queries} |"
+        )
+    return "\n".join(lines)
+
+
+def steps_table(rows: list[StepFigures]) -> str:
+    lines = [
+        "| step | requests | errors | p50 ms | p95 ms | p99 ms | max ms | server p50/p95 ms | SQL p50 ms | queries "
+        "| p50 / ref p50 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        queries = (
+            "-"
+            if r.queries_min is None
+            else (str(r.queries_min) if r.queries_min == r.queries_max else f"{r.queries_min}-{r.queries_max}")
+        )
+        lines.append(
+            f"| {r.step} | {r.count} | {r.errors} | {_fmt(r.p50_ms)} | {_fmt(r.p95_ms)} | {_fmt(r.p99_ms)} | "
+            f"{_fmt(r.max_ms)} | {_fmt(r.server_p50_ms)}/{_fmt(r.server_p95_ms)} | {_fmt(r.db_p50_ms)} | {queries} | "
+            f"{_fmt(r.p50_vs_reference, 2)} |"
+        )
+    return "\n".join(lines)
+
+
+def as_dict(obj) -> dict:
+    data = asdict(obj)
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in data.items()}

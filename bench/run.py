@@ -1,0 +1,316 @@
+"""A whole class at once: N students through the real HTTP flow against gunicorn on a fresh PostgreSQL database.
+
+    .venv/bin/python bench/run.py                       # 500 students: join within 10 s, submit within 60 s
+    .venv/bin/python bench/run.py -n 50 --join-window 3 --submit-window 10
+    .venv/bin/python bench/run.py -n 200 --fault worker-kill --fault client-drop
+
+One run: create the database threatlab_bench_<pid>, migrate, load the experiment, open a session, start gunicorn;
+measure the reference view and each student page back to back (capacity, as ratios); run the class with the
+reference probed alongside; check the database against what every student sent; print the figures; stop gunicorn
+and drop the database. Exit status 1 when anything was lost, doubled or left unfinished (and, with
+--enforce-targets, when a target was missed).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import cpu, report  # noqa: E402
+from bench import faults as fault_tools  # noqa: E402
+from bench.checks import run_checks  # noqa: E402
+from bench.driver import (  # noqa: E402
+    Lab,
+    Plan,
+    Recorder,
+    Student,
+    class_plans,
+    closed_loop,
+    loop_lag,
+    probe_reference,
+    run_class,
+)
+from bench.stack import Server, Stack  # noqa: E402
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", "--students", type=int, default=500, help="simulated students (default 500)")
+    parser.add_argument("--join-window", type=float, default=10.0, help="everyone arrives within it (s)")
+    parser.add_argument("--submit-window", type=float, default=60.0, help="everyone submits within it (s)")
+    parser.add_argument("--gap", type=float, default=5.0, help="reading time between the two windows (s)")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (default 3, as deployed)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker (default 4)")
+    parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
+    parser.add_argument("--keep-alive", type=int, default=2, help="gunicorn --keep-alive (default 2, its own)")
+    parser.add_argument("--seed", type=int, default=1, help="seeds arrivals, think times and answers")
+    parser.add_argument(
+        "--calibrate-seconds",
+        type=float,
+        default=1.0,
+        help="per page and round (3 rounds), back to back; 0 skips the capacity part",
+    )
+    parser.add_argument("--fault", action="append", default=[], choices=fault_tools.FAULTS, help="repeatable")
+    parser.add_argument("--fault-at", type=float, help="when the first server fault hits (s; default mid-submit)")
+    parser.add_argument("--drop-fraction", type=float, default=0.2, help="students who drop during submits")
+    parser.add_argument("--retry-for", type=float, default=90.0, help="how long a student keeps retrying (s)")
+    parser.add_argument("--experiment", type=Path, help="definition to load (default: the Kubernetes one)")
+    parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    parser.add_argument("--enforce-targets", action="store_true", help="exit 1 when a target is missed")
+    return parser.parse_args(argv)
+
+
+def machine() -> dict:
+    memory = ""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    load = os.getloadavg()
+    return {"cpus": os.cpu_count(), "memory": memory, "load_before": f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"}
+
+
+async def calibrate(stack: Stack, seconds: float, concurrency: int, rounds: int = 3) -> list[report.Capacity]:
+    """The reference view and each student page GET, back to back: capacity and the ratio to the reference."""
+    recorder = Recorder()
+    lab = Lab(stack.base_url, stack.calibration_code, recorder)
+    zero = Plan(0, 0, 0, 0, 0, 0)
+    # One participant through the whole flow finds the stages; then one participant parked at each of them.
+    scout = Student(0, zero, random.Random(0))
+    await lab.take(scout)
+    if not scout.finished:
+        raise RuntimeError(f"calibration participant could not finish the lab: {scout.failure}")
+    helpers = [Student(i, zero, random.Random(i), stop_at=stage) for i, stage in enumerate(scout.stages, 1)]
+    await asyncio.gather(*(lab.take(s) for s in helpers))
+    for helper in helpers:
+        if not helper.finished:
+            raise RuntimeError(f"calibration participant did not reach {helper.stop_at}: {helper.failure}")
+    targets = [("reference", f"/bench/ref/?code={stack.calibration_code}", {})]
+    targets.append(("join_page", f"/join/{stack.calibration_code}/", {}))
+    targets += [(f"{h.stop_at}_page", h.path, h.cookies) for h in helpers]
+    # Warm every worker (templates, connections) before anything is timed.
+    for step, path, cookies in targets:
+        await closed_loop(stack.base_url, step, path, cookies, concurrency, 0.3)
+    # Interleaved rounds, so a machine that gets busier or quieter meanwhile weighs on every page alike.
+    samples: dict[str, list] = {step: [] for step, _path, _cookies in targets}
+    elapsed: dict[str, float] = dict.fromkeys(samples, 0.0)
+    for _round in range(rounds):
+        for step, path, cookies in targets:
+            recorded, seconds_taken = await closed_loop(stack.base_url, step, path, cookies, concurrency, seconds)
+            samples[step] += recorded.samples
+            elapsed[step] += seconds_taken
+    rows: list[report.Capacity] = []
+    reference = None
+    for step, _path, _cookies in targets:
+        row = report.capacity(step, samples[step], elapsed[step], reference)
+        reference = reference or row
+        rows.append(row)
+    return rows
+
+
+async def run_lab(
+    stack: Stack, args: argparse.Namespace, log: fault_tools.FaultLog, postmaster: int | None
+) -> tuple[Recorder, list[Student], dict]:
+    rng = random.Random(args.seed)
+    plans = class_plans(args.students, args.join_window, args.submit_window, rng, gap=args.gap)
+    students = [Student(i, plan, random.Random(args.seed * 1_000_003 + i)) for i, plan in enumerate(plans)]
+    recorder = Recorder()
+    drop_hook = None
+    if "client-drop" in args.fault:
+        drop_hook = fault_tools.ClientDrops(stack.port, args.drop_fraction, args.seed)
+    lab = Lab(stack.base_url, stack.join_code, recorder, retry_for=args.retry_for, drop_hook=drop_hook)
+    stop = asyncio.Event()
+    probe = asyncio.create_task(probe_reference(stack.base_url, stack.join_code, recorder, stop, every=0.2))
+    lag = asyncio.create_task(loop_lag(recorder, stop))
+    before = cpu.snapshot(recorder.now(), stack.gunicorn.pid if stack.gunicorn else None, postmaster)
+    server_faults = [f for f in args.fault if f != "client-drop"]
+    injector = None
+    if server_faults:
+        at = args.fault_at if args.fault_at is not None else args.join_window + args.gap + args.submit_window * 0.4
+        injector = asyncio.create_task(fault_tools.run_server_faults(stack, recorder, server_faults, at, log))
+    try:
+        await run_class(lab, students)
+    finally:
+        after = cpu.snapshot(recorder.now(), stack.gunicorn.pid if stack.gunicorn else None, postmaster)
+        stop.set()
+        await probe
+        lags = await lag
+        if injector is not None:
+            await injector
+    load = {
+        "cores_used": cpu.shares(before, after),
+        "driver_loop_lag_ms": {
+            "p50": round(report.percentile(lags, 50) * 1000, 1),
+            "p95": round(report.percentile(lags, 95) * 1000, 1),
+            "max": round(max(lags, default=0) * 1000, 1),
+        },
+    }
+    return recorder, students, load
+
+
+def fault_summary(recorder: Recorder, students: list[Student], log: fault_tools.FaultLog) -> dict:
+    failed = [s for s in recorder.samples if s.status == 0 or s.status >= 400]
+    kinds: dict[str, int] = {}
+    for sample in failed:
+        key = f"{sample.step}: {sample.error or sample.status}"
+        kinds[key] = kinds.get(key, 0) + 1
+    affected = [s for s in students if s.errors or s.drops]
+    return {
+        "events": [vars(e) for e in log.events],
+        "failed_requests": len(failed),
+        "failed_by_kind": dict(sorted(kinds.items(), key=lambda kv: -kv[1])),
+        "failed_between_s": [round(min(s.at for s in failed), 1), round(max(s.at for s in failed), 1)]
+        if failed
+        else None,
+        "students_affected": len(affected),
+        "affected_who_finished": sum(1 for s in affected if s.finished),
+        "drops": sum(len(s.drops) for s in students),
+        "drops_by_kind": _count(d for s in students for d in s.drops),
+        "notices_shown": _count(n for s in students for n in s.notices),
+        "finished_without_completion_code": sum(1 for s in students if s.finished and not s.completion_code),
+    }
+
+
+def _count(items) -> dict:
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item] = counts.get(item, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # SIGTERM (CI, a timeout) unwinds like Ctrl-C, so the stack's cleanup runs.
+    signal.signal(signal.SIGTERM, _interrupt)
+    server = Server(
+        workers=args.workers, threads=args.threads, worker_class=args.worker_class, keep_alive=args.keep_alive
+    )
+    results: dict = {
+        "machine": machine(),
+        "server": server.describe(),
+        "scenario": {
+            "students": args.students,
+            "join_window_s": args.join_window,
+            "submit_window_s": args.submit_window,
+            "gap_s": args.gap,
+            "seed": args.seed,
+            "faults": args.fault,
+        },
+    }
+    print(f"machine: {results['machine']}; {results['server']}", flush=True)
+    log = fault_tools.FaultLog()
+    with Stack(server=server, experiment=args.experiment) as stack:
+        try:
+            if args.calibrate_seconds > 0:
+                concurrency = max(4, 2 * args.workers)
+                rows = asyncio.run(calibrate(stack, args.calibrate_seconds, concurrency))
+                results["capacity"] = [report.as_dict(r) for r in rows]
+                print(
+                    f"\nCapacity: GET back to back, {concurrency} clients, 3 interleaved rounds of "
+                    f"{args.calibrate_seconds:g} s per page"
+                )
+                print(report.capacity_table(rows), flush=True)
+            with stack.connect() as conn:
+                postmaster = cpu.postmaster_of(conn)
+            started = time.monotonic()
+            recorder, students, load = asyncio.run(run_lab(stack, args, log, postmaster))
+            results["lab_seconds"] = round(time.monotonic() - started, 1)
+            results["load"] = load
+            with stack.connect() as conn:
+                checks = run_checks(conn, stack.join_code, students)
+        finally:
+            if "pg-restart" in args.fault:
+                fault_tools.ensure_pg_up(stack)
+        results["gunicorn_pids"] = [stack.gunicorn.pid, *stack.workers()] if stack.gunicorn else []
+        results["database"] = stack.db_name
+        workers_after = stack.workers()
+        log_tail = stack.gunicorn_log()
+        results["experiment"] = stack.experiment.name if stack.experiment else None
+
+    figures = report.step_figures(recorder.samples)
+    flow = report.throughput(recorder.samples)
+    results["steps"] = [report.as_dict(f) for f in figures]
+    results["throughput"] = report.as_dict(flow)
+    results["checks"] = [vars(c) for c in checks]
+    results["errors"] = sum(f.errors for f in figures if f.step != "reference")
+    results["unfinished"] = sum(1 for s in students if not s.finished)
+    results["failed_by_kind"] = _count(
+        f"{s.step}: {s.error}" for s in recorder.samples if s.status == 0 or s.status >= 400
+    )
+    results["server_log"] = [
+        line for line in log_tail.splitlines() if "ERROR" in line or "WORKER TIMEOUT" in line or "Error" in line
+    ][-10:]
+    if args.fault:
+        results["faults"] = fault_summary(recorder, students, log)
+        results["faults"]["workers_after"] = len(workers_after)
+
+    print(
+        f"\nLab: {args.students} students, join within {args.join_window:.0f} s, submit within "
+        f"{args.submit_window:.0f} s; {results['lab_seconds']} s"
+    )
+    print(report.steps_table(figures))
+    print(
+        f"\nLoad: cores used on average {load['cores_used']}; driver event-loop lag (ms) {load['driver_loop_lag_ms']}"
+    )
+    if results["failed_by_kind"]:
+        print(f"Failed requests by kind: {results['failed_by_kind']}")
+        print("gunicorn log:\n  " + "\n  ".join(results["server_log"]))
+    print(
+        f"Throughput: {flow.requests} requests in {flow.seconds:.1f} s, mean {flow.mean_rps:.1f} req/s, "
+        f"peak {flow.peak_rps_1s:.0f} req/s (1 s) / {flow.peak_rps_10s:.1f} req/s (10 s)"
+    )
+    print("\nChecks:")
+    for c in checks:
+        print(f"  [{'ok' if c.ok else 'FAIL'}] {c.name}: {c.detail}")
+    if args.fault:
+        print("\nFaults:")
+        print(json.dumps(results["faults"], indent=2))
+
+    lab_steps = [f for f in figures if f.step != "reference"]
+    slow = [f.step for f in lab_steps if not f.p95_ms < report.P95_TARGET_MS]
+    capacity_rows = results.get("capacity", [])
+    behind = [
+        r["step"]
+        for r in capacity_rows
+        if r["step"].endswith("_page") and r["speed_vs_reference"] < report.SPEED_TARGET
+    ]
+    targets = {
+        "0 errors": results["errors"] == 0,
+        "0 lost or doubled": all(c.ok for c in checks),
+        f"p95 < {report.P95_TARGET_MS:.0f} ms per step": not slow,
+        f"pages >= {report.SPEED_TARGET} x reference speed": bool(capacity_rows) and not behind,
+    }
+    results["targets"] = targets
+    print("\nTargets:")
+    for name, met in targets.items():
+        extra = ""
+        if name.startswith("p95") and slow:
+            extra = f" (over: {', '.join(slow)})"
+        if name.startswith("pages") and behind:
+            extra = f" (behind: {', '.join(behind)})"
+        print(f"  [{'met' if met else 'MISSED'}] {name}{extra}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str))
+    intact = all(c.ok for c in checks)
+    if not intact:
+        return 1
+    if args.enforce_targets and not all(targets.values()):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
