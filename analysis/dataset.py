@@ -20,6 +20,8 @@ class Filters:
     """Which participants count: by session and stratum; simulated, incomplete or implausibly fast ones or not."""
 
     session_ids: tuple[int, ...] = ()
+    # Compare only these arms (e.g. two of three); empty: every arm.
+    arm_ids: tuple[int, ...] = ()
     include_simulated: bool = False
     include_incomplete: bool = False
     exclude_fast: bool = False
@@ -71,6 +73,8 @@ def _in_scope(experiment: Experiment, filters: Filters) -> QuerySet[Participant]
         queryset = queryset.filter(session_id__in=filters.session_ids)
     if filters.stratum is not None:
         queryset = queryset.filter(stratum=filters.stratum)
+    if filters.arm_ids:
+        queryset = queryset.filter(Q(arm_id__in=filters.arm_ids) | Q(arm__isnull=True))
     return queryset
 
 
@@ -150,6 +154,8 @@ def consort(experiment: Experiment, filters: Filters, arms: list[Arm]) -> dict:
 def load(experiment: Experiment, filters: Filters | None = None) -> Dataset:
     filters = filters or Filters()
     arms = list(experiment.arms.order_by("position").prefetch_related("diagram_links__diagram"))
+    if filters.arm_ids:
+        arms = [arm for arm in arms if arm.pk in filters.arm_ids]
     every_diagram = {link.diagram.slug: link.diagram for arm in arms for link in arm.diagram_links.all()}
     chosen = participants(experiment, filters)
     counted = with_counts(chosen.values("id", "arm_id", "stratum"))

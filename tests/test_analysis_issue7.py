@@ -117,3 +117,37 @@ def test_analyze_accepts_the_new_filters(full_lab, capsys):
     )
     results = json.loads(capsys.readouterr().out)
     assert results["filters"]["stratum"] == "novice" and results["filters"]["exclude_fast"] is True
+
+
+def test_two_of_three_arms_can_be_compared_with_mann_whitney(capsys):
+    from django.core.management import CommandError
+
+    call_command(
+        "load_experiment",
+        str(FIXTURE.parent / "kubernetes-pod-three-arms.json"),
+        stdout=StringIO(),
+    )
+    experiment = Experiment.objects.get(slug="kubernetes-pod-three-arms")
+    session = services.create_session(experiment, open_now=True)
+    simulate(session, 9, profile="random", seed=4)
+    call_command("analyze", "--experiment", experiment.slug, "--include-simulated", "--format", "json")
+    everyone = json.loads(capsys.readouterr().out)
+    assert "kruskal" in everyone["metrics"][0]
+    call_command(
+        "analyze",
+        "--experiment",
+        experiment.slug,
+        "--include-simulated",
+        "--arm",
+        "text-only",
+        "--arm",
+        "dfd",
+        "--format",
+        "json",
+    )
+    two = json.loads(capsys.readouterr().out)
+    assert [arm["slug"] for arm in two["arms"]] == ["text-only", "dfd"]
+    assert two["metrics"][0]["test"]["apa"].startswith("Mann-Whitney U =")
+    assert two["n"] == sum(a["n"] for a in everyone["arms"] if a["slug"] in ("text-only", "dfd"))
+    with pytest.raises(CommandError, match="No arm nope"):
+        call_command("analyze", "--experiment", experiment.slug, "--arm", "nope")

@@ -193,3 +193,25 @@ def test_one_participant_cannot_read_another_participants_diagrams_or_pages(clie
     mine = consent_post(client, lab.join_code)
     assert client.get(f"/p/{mine.code}/diagrams/nope.svg").status_code == 404
     assert str(other.code) not in client.get(url("training", mine)).content.decode()
+
+
+def test_logs_never_carry_answers_next_to_a_participant_code(client, lab, caplog):
+    import logging
+
+    from tests.helpers import usefulness_answers
+
+    caplog.set_level(logging.DEBUG)
+    participant = consent_post(client, lab.join_code)
+    client.post(url("training", participant))
+    participant.refresh_from_db()
+    bad = threat_answers(participant)
+    bad["threat_999999"] = "applicable"
+    client.post(url("threats", participant), bad)  # refused: a 400 that Django logs
+    client.post(url("threats", participant), threat_answers(participant))
+    client.post(url("usefulness", participant), {**usefulness_answers(participant), "comment": "SECRET-COMMENT"})
+    client.get(f"/p/{participant.code}/diagrams/missing.svg")  # a 404 that Django logs
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "Bad Request" in logged and "Not Found" in logged, "the refused and missing requests were logged"
+    assert "applicable" not in logged and "SECRET-COMMENT" not in logged
+    for record in caplog.records:
+        assert not (str(participant.code) in record.getMessage() and "rating_" in record.getMessage())

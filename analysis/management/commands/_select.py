@@ -14,6 +14,7 @@ def add_selection_arguments(parser) -> None:
     parser.add_argument("--include-incomplete", action="store_true", help="Count participants who did not finish.")
     parser.add_argument("--exclude-fast", action="store_true", help="Leave out implausibly fast participants.")
     parser.add_argument("--stratum", help="Only this randomisation stratum.")
+    parser.add_argument("--arm", action="append", default=[], help="Compare only this arm's slug (repeatable).")
 
 
 def select(options) -> tuple[Experiment, Filters]:
@@ -36,8 +37,13 @@ def select(options) -> tuple[Experiment, Filters]:
     foreign = [s.join_code for s in sessions if s.experiment_id != experiment.pk]
     if foreign:
         raise CommandError(f"Session(s) {', '.join(foreign)} belong to another experiment than {experiment.slug}.")
+    arms = dict(experiment.arms.values_list("slug", "pk"))
+    unknown_arms = sorted(set(options["arm"]) - set(arms))
+    if unknown_arms:
+        raise CommandError(f"No arm {', '.join(unknown_arms)} in {experiment.slug}; its arms: {', '.join(arms)}.")
     filters = Filters(
         session_ids=tuple(s.pk for s in sessions),
+        arm_ids=tuple(arms[slug] for slug in options["arm"]),
         include_simulated=options["include_simulated"],
         include_incomplete=options["include_incomplete"],
         exclude_fast=options["exclude_fast"],
