@@ -28,7 +28,7 @@ def _plots(results: dict) -> dict:
     ]
     threats = results["threats"]
     return {
-        "boxes": [(m["key"], plots.box_plot(m["label"], arms, m["values"])) for m in metrics],
+        "boxes": plots.box_plots([m["label"] for m in metrics], arms, [m["values"] for m in metrics]),
         "likert": plots.likert_bars([r["label"] for r in ratings], arms, shares) if ratings else None,
         "threats": plots.selection_rates(
             [t["ref"] for t in threats],

@@ -58,7 +58,7 @@ def test_the_analysis_view_shows_the_tests_and_plots(researcher, filled_lab):
     for metric in results["metrics"]:
         assert metric["test"]["apa"] in content
     assert "Slides' convention" in content
-    assert content.count('src="data:image/svg+xml;base64,') == 7
+    assert content.count('src="data:image/svg+xml;base64,') == 3
     assert "Holm-adjusted p" in content
     assert "no-store" in response["Cache-Control"]
 
