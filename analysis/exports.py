@@ -88,6 +88,18 @@ class _Follower:
         return []
 
 
+# Copied as they are from the participant into its row.
+TIMES_AND_COMMENT = (
+    "consented_at",
+    "assigned_at",
+    "threats_started_at",
+    "usefulness_started_at",
+    "exit_started_at",
+    "completed_at",
+    "comment",
+)
+
+
 def participant_rows(experiment: Experiment, filters: Filters) -> Iterator[list]:
     """The header, then one row per participant (see analysis.columns for every column)."""
     sources, diagram_slugs, items = _layout(experiment)
@@ -108,13 +120,7 @@ def participant_rows(experiment: Experiment, filters: Filters) -> Iterator[list]
             "stratum",
             "is_simulated",
             "stage",
-            "consented_at",
-            "assigned_at",
-            "threats_started_at",
-            "usefulness_started_at",
-            "exit_started_at",
-            "completed_at",
-            "comment",
+            *TIMES_AND_COMMENT,
             "exposure",
             "fast",
         )
@@ -143,18 +149,7 @@ def participant_rows(experiment: Experiment, filters: Filters) -> Iterator[list]
             "stratum": p["stratum"],
             "is_simulated": p["is_simulated"],
             "stage": p["stage"],
-            **{
-                key: p[key]
-                for key in (
-                    "consented_at",
-                    "assigned_at",
-                    "threats_started_at",
-                    "usefulness_started_at",
-                    "exit_started_at",
-                    "completed_at",
-                    "comment",
-                )
-            },
+            **{key: p[key] for key in TIMES_AND_COMMENT},
             "training_seconds": _seconds(p["assigned_at"], p["threats_started_at"]),
             "threats_seconds": _seconds(p["threats_started_at"], p["usefulness_started_at"]),
             "usefulness_seconds": _seconds(p["usefulness_started_at"], p["exit_started_at"] or p["completed_at"]),

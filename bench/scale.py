@@ -8,9 +8,7 @@ Creates a fresh database (as bench/run.py does), fills one session with complete
 process's peak resident memory: the import baseline (Django, numpy, scipy) is reported apart from the peak.
 The database is dropped afterwards.
 
-The analysis is timed on 1,000 and 10,000 participants (sessions of their own) and on all of them only with
---full-analysis: its Hodges-Lehmann estimate builds all n1*n2 pairwise differences, 20 GB at 100,000 participants,
-which would take the shared machine's memory (docs/performance.md).
+The analysis is timed on 1,000 and 10,000 participants (sessions of their own) and on all of them.
 """
 
 import argparse
@@ -149,11 +147,6 @@ def measure(task: str, join_codes: str) -> dict:
     experiment = sessions[0].experiment
     # What a researcher exports or analyses: the chosen sessions, nobody else left out.
     filters = Filters(session_ids=tuple(s.pk for s in sessions), include_incomplete=True)
-    if task.endswith("(proposed fix)"):
-        from analysis import stats
-        from bench.proposed import hodges_lehmann
-
-        stats._hodges_lehmann = hodges_lehmann
     baseline = _rss_mb()
     started = time.monotonic()
     if task.startswith("analysis"):
@@ -199,16 +192,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--experiment", type=Path)
     parser.add_argument("--json", type=Path)
-    parser.add_argument(
-        "--full-analysis",
-        action="store_true",
-        help="also analyse every participant (needs n1*n2*8 bytes per test until the Hodges-Lehmann fix: see docs)",
-    )
-    parser.add_argument(
-        "--with-proposed-fix",
-        action="store_true",
-        help="also analyse everyone with bench/proposed.py's Hodges-Lehmann in place of the app's",
-    )
     parser.add_argument("--_fill", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--_measure", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -234,11 +217,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"filling {size} participants into {code} ...", flush=True)
                 results["data"].append(_child(stack, "--_fill", str(size), code))
                 print(f"  {results['data'][-1]}", flush=True)
-        tasks = [("analysis 1k", codes[:1]), ("analysis 10k", codes[:2])]
-        if args.full_analysis:
-            tasks.append(("analysis all", codes))
-        if args.with_proposed_fix:
-            tasks.append(("analysis all (proposed fix)", codes))
+        tasks = [("analysis 1k", codes[:1]), ("analysis 10k", codes[:2]), ("analysis all", codes)]
         tasks += [("answers.csv", codes), ("participants.csv", codes)]
         results["tasks"] = []
         for task, chosen in tasks:
