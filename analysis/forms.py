@@ -1,7 +1,7 @@
 from django import forms
 
 from analysis.dataset import Filters, strata_of
-from experiment.models import Experiment, LabSession
+from experiment.models import Arm, Experiment, LabSession
 
 
 class AnalysisFilterForm(forms.Form):
@@ -9,6 +9,9 @@ class AnalysisFilterForm(forms.Form):
 
     sessions = forms.ModelMultipleChoiceField(
         queryset=LabSession.objects.none(), required=False, help_text="None selected: every session."
+    )
+    arms = forms.ModelMultipleChoiceField(
+        queryset=Arm.objects.none(), required=False, help_text="None selected: every arm."
     )
     include_simulated = forms.BooleanField(required=False, help_text="Count bots from rehearsals and simulations.")
     include_incomplete = forms.BooleanField(required=False, help_text="Count participants who did not finish.")
@@ -27,11 +30,13 @@ class AnalysisFilterForm(forms.Form):
     def __init__(self, experiment: Experiment, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["sessions"].queryset = experiment.sessions.order_by("-created_at")
+        self.fields["arms"].queryset = experiment.arms.order_by("position")
         self.fields["stratum"].choices = [("", "all strata"), *((s, s) for s in strata_of(experiment))]
 
     def filters(self) -> Filters:
         return Filters(
             session_ids=tuple(s.pk for s in self.cleaned_data["sessions"]),
+            arm_ids=tuple(a.pk for a in self.cleaned_data["arms"]),
             include_simulated=self.cleaned_data["include_simulated"],
             include_incomplete=self.cleaned_data["include_incomplete"],
             exclude_fast=self.cleaned_data["exclude_fast"],

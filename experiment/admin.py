@@ -61,6 +61,27 @@ class ExperimentAdmin(admin.ModelAdmin):
         ]
 
 
+class ParticipantInline(admin.TabularInline):
+    """The session's participants, read-only, each linked to its answers; shown to those who may view them."""
+
+    model = Participant
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ["code", "arm", "stage", "stratum", "is_simulated", "consented_at", "completed_at", "last_activity_at"]
+    readonly_fields = fields
+    ordering = ["consented_at"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("arm")
+
+
 @admin.register(LabSession)
 class LabSessionAdmin(admin.ModelAdmin):
     list_display = ["join_code", "label", "experiment", "status", "n_participants", "capacity", "closes_at", "tools"]
@@ -69,6 +90,7 @@ class LabSessionAdmin(admin.ModelAdmin):
     readonly_fields = ["join_code", "declined_count", "created_at"]
     fields = ["experiment", "label", "join_code", "status", "closes_at", "capacity", "declined_count", "created_at"]
     actions = ["open_sessions", "close_sessions"]
+    inlines = [ParticipantInline]
     change_form_template = "admin/experiment/labsession/change_form.html"
 
     def get_queryset(self, request):

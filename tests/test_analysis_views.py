@@ -219,3 +219,12 @@ def test_the_commands_refuse_unknown_names(filled_lab, tmp_path, args, message):
         call_command("analyze", *args)
     with pytest.raises(CommandError, match=message):
         call_command("export_results", *args, "--out", str(tmp_path))
+
+
+def test_the_view_can_compare_chosen_arms(researcher, filled_lab):
+    control = filled_lab.experiment.arms.get(slug="control")
+    response = logged_in(researcher).get(analysis_url(filled_lab.experiment), {"arms": [control.pk]})
+    assert response.status_code == 200
+    results = response.context["results"]
+    assert [arm["slug"] for arm in results["arms"]] == ["control"]
+    assert "test" not in results["metrics"][0], "one arm: described, not tested"

@@ -224,3 +224,28 @@ def test_deleting_a_sessions_data_names_what_goes_then_deletes_it(researcher, la
     lab.refresh_from_db()
     assert lab.status == SessionStatus.CLOSED
     assert LabSession.objects.filter(pk=lab.pk).exists()
+
+
+def test_researchers_see_a_sessions_participants_read_only_and_instructors_do_not(
+    researcher, instructor, lab, make_participant
+):
+    participant = make_participant()
+    change = reverse("admin:experiment_labsession_change", args=[lab.pk])
+    page = logged_in(researcher).get(change).content.decode()
+    assert str(participant.code) in page and participant.arm.name in page
+    assert 'name="participants-0-stage"' not in page, "read-only: no input to change a participant"
+    assert str(participant.code) not in logged_in(instructor).get(change).content.decode()
+    response = logged_in(instructor).post(
+        change,
+        {
+            "experiment": lab.experiment_id,
+            "label": "Renamed",
+            "status": "open",
+            "closes_at_0": "",
+            "closes_at_1": "",
+            "capacity": "",
+        },
+    )
+    assert response.status_code == 302
+    lab.refresh_from_db()
+    assert lab.label == "Renamed"
