@@ -20,7 +20,7 @@ matplotlib.rcParams["font.family"] = "sans-serif"
 # Colour-blind-safe (Okabe-Ito) colours; the Likert scale runs from red (useless) to blue (could not do without).
 ARM_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00"]
 LIKERT_COLOURS = ["#D55E00", "#E69F00", "#BBBBBB", "#56B4E9", "#0072B2"]
-MAX_POINTS = 300
+MAX_POINTS = 100
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,8 @@ def box_plots(labels: list[str], arms: list[str], values: list[list[list[float |
         summaries.append(f"{label}: {medians}")
     for index in range(len(labels), rows * columns):
         axes[index // columns][index % columns].set_visible(False)
-    figure.tight_layout()
+    # Fixed spacing: tight_layout measured every label again and cost a third of the figure.
+    figure.subplots_adjust(hspace=0.45, wspace=0.3)
     points = f"an evenly spaced sample of at most {MAX_POINTS} participants per arm" if sampled else "each participant"
     alt = f"Box plots per arm with {points} as a point. " + "; ".join(summaries) + "."
     return Plot(_encode(figure), alt)
