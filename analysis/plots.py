@@ -29,9 +29,10 @@ class Plot:
     alt: str
 
 
-def _encode(figure) -> str:
+def _encode(figure, tight: bool = True) -> str:
+    """The figure as a data: URI. ``tight`` crops to the drawn content, at the cost of drawing it twice."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    figure.savefig(buffer, format="svg", bbox_inches="tight" if tight else None, metadata={"Date": None})
     plt.close(figure)
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
 
@@ -68,10 +69,10 @@ def box_plots(labels: list[str], arms: list[str], values: list[list[list[float |
     for index in range(len(labels), rows * columns):
         axes[index // columns][index % columns].set_visible(False)
     # Fixed spacing: tight_layout measured every label again and cost a third of the figure.
-    figure.subplots_adjust(hspace=0.45, wspace=0.3)
+    figure.subplots_adjust(left=0.06, right=0.98, top=0.93, bottom=0.08, hspace=0.45, wspace=0.3)
     points = f"an evenly spaced sample of at most {MAX_POINTS} participants per arm" if sampled else "each participant"
     alt = f"Box plots per arm with {points} as a point. " + "; ".join(summaries) + "."
-    return Plot(_encode(figure), alt)
+    return Plot(_encode(figure, tight=False), alt)
 
 
 def likert_bars(sources: list[str], arms: list[str], shares: list[list[list[float]]]) -> Plot:
