@@ -1,9 +1,12 @@
 """Researchers' analysis view and exports, inside Django admin. Each needs its permission; others get 403."""
 
+from django.conf import settings
 from django.contrib.admin import site
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -16,6 +19,12 @@ def _get_experiment_or_403(request: HttpRequest, pk: int, permission: str) -> Ex
     if not request.user.has_perm(permission):
         raise PermissionDenied
     return get_object_or_404(Experiment.objects.select_related("scenario"), pk=pk)
+
+
+def _in_research_language():
+    """Research output (the report, its plots, the codebook, the replication package) is written in the project's
+    language, as `manage.py analyze` and `export_results` write it, whatever language the page around it is in."""
+    return translation.override(settings.LANGUAGE_CODE)
 
 
 def _plots(results: dict) -> dict:
@@ -46,7 +55,7 @@ def analysis(request: HttpRequest, pk: int) -> HttpResponse:
     form = AnalysisFilterForm(experiment, request.GET or None)
     context = {
         **site.each_context(request),
-        "title": f"Analysis: {experiment.title}",
+        "title": _("Analysis: %(title)s") % {"title": experiment.title},
         "experiment": experiment,
         "form": form,
         "opts": Experiment._meta,
@@ -55,12 +64,10 @@ def analysis(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "admin/analysis/analysis.html", context, status=400)
     filters = form.filters() if form.is_bound else dataset.Filters()
     margin = form.margin() if form.is_bound else 1.0
-    results = report.build(dataset.load(experiment, filters), margin)
-    context |= {
-        "results": results,
-        "plots": _plots(results) if results["n"] else None,
-        "query": request.GET.urlencode(),
-    }
+    with _in_research_language():
+        results = report.build(dataset.load(experiment, filters), margin)
+        figures = _plots(results) if results["n"] else None
+    context |= {"results": results, "plots": figures, "query": request.GET.urlencode()}
     return render(request, "admin/analysis/analysis.html", context)
 
 
@@ -77,7 +84,8 @@ def export(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     experiment = _get_experiment_or_403(request, pk, "experiment.export_results")
     form = AnalysisFilterForm(experiment, request.GET or None)
     if form.is_bound and not form.is_valid():
-        return HttpResponse("Invalid filters: " + form.errors.as_text(), status=400, content_type="text/plain")
+        text = _("Invalid filters: %(errors)s") % {"errors": form.errors.as_text()}
+        return HttpResponse(text, status=400, content_type="text/plain; charset=utf-8")
     filters = form.filters() if form.is_bound else dataset.Filters()
     disposition = f'attachment; filename="{experiment.slug}-{name}"'
     if name in EXPORTS:
@@ -85,12 +93,14 @@ def export(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             exports.csv_lines(EXPORTS[name](experiment, filters)), content_type="text/csv; charset=utf-8"
         )
     elif name == "codebook.md":
-        response = HttpResponse(exports.codebook(experiment), content_type="text/markdown; charset=utf-8")
+        with _in_research_language():
+            text = exports.codebook(experiment)
+        response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
     elif name == "replication.zip":
         margin = form.margin() if form.is_bound else 1.0
-        response = HttpResponse(
-            exports.replication_package(experiment, filters, margin), content_type="application/zip"
-        )
+        with _in_research_language():
+            package = exports.replication_package(experiment, filters, margin)
+        response = HttpResponse(package, content_type="application/zip")
     else:
         return HttpResponse(status=404)
     response["Content-Disposition"] = disposition

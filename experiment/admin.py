@@ -4,6 +4,8 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from analysis import views as analysis_views
 from experiment import admin_views, services
@@ -96,16 +98,18 @@ class LabSessionAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("experiment").annotate(n=Count("participants"))
 
-    @admin.display(description="participants", ordering="n")
+    @admin.display(description=gettext_lazy("participants"), ordering="n")
     def n_participants(self, obj: LabSession) -> int:
         return obj.n
 
     @admin.display(description="")
     def tools(self, obj: LabSession) -> str:
         return format_html(
-            '<a href="{}">join sheet</a> · <a href="{}">monitor</a>',
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
             reverse("admin:experiment_labsession_join_sheet", args=[obj.pk]),
+            _("join sheet"),
             reverse("admin:experiment_labsession_monitor", args=[obj.pk]),
+            _("monitor"),
         )
 
     def save_model(self, request, obj: LabSession, form, change: bool) -> None:
@@ -115,13 +119,17 @@ class LabSessionAdmin(admin.ModelAdmin):
 
     def _set_status(self, request, queryset, status: SessionStatus) -> None:
         updated = queryset.update(status=status)
-        self.message_user(request, f"{updated} session(s) now {status.label.lower()}.", messages.SUCCESS)
+        self.message_user(
+            request,
+            _("%(n)s session(s) now %(status)s.") % {"n": updated, "status": status.label.lower()},
+            messages.SUCCESS,
+        )
 
-    @admin.action(description="Open the selected sessions to students", permissions=["change"])
+    @admin.action(description=gettext_lazy("Open the selected sessions to students"), permissions=["change"])
     def open_sessions(self, request, queryset):
         self._set_status(request, queryset, SessionStatus.OPEN)
 
-    @admin.action(description="Close the selected sessions (no new students)", permissions=["change"])
+    @admin.action(description=gettext_lazy("Close the selected sessions (no new students)"), permissions=["change"])
     def close_sessions(self, request, queryset):
         self._set_status(request, queryset, SessionStatus.CLOSED)
 

@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -48,7 +50,7 @@ def join_sheet(request: HttpRequest, pk: int) -> HttpResponse:
     session = _get_session_or_403(request, pk)
     url = join_url(request, session)
     qr = segno.make(url, error="m")
-    svg = qr.svg_inline(scale=10, border=2, title=f"QR code for {url}")
+    svg = qr.svg_inline(scale=10, border=2, title=_("QR code for %(url)s") % {"url": url})
     home = request.build_absolute_uri(reverse("experiment:home"))
     context = {"session": session, "url": url, "home": home, "qr_svg": mark_safe(svg)}  # noqa: S308 segno's own SVG
     return render(request, "admin/experiment/labsession/join_sheet.html", context)
@@ -62,7 +64,7 @@ def monitor(request: HttpRequest, pk: int) -> HttpResponse:
     context = _context(
         request,
         session,
-        f"Monitor {session.join_code}",
+        _("Monitor %(code)s") % {"code": session.join_code},
         snapshot=data,
         count_rows=list(zip(data["arms"], data["counts"], strict=True)),
         data_url=data_url,
@@ -81,10 +83,14 @@ def set_status(request: HttpRequest, pk: int) -> HttpResponse:
     session = _get_session_or_403(request, pk)
     status = request.POST.get("status")
     if status not in SessionStatus.values:
-        messages.error(request, f"Unknown status {status!r}; choose open or closed.")
+        messages.error(request, _("Unknown status %(status)r; choose open or closed.") % {"status": status})
     else:
         LabSession.objects.filter(pk=session.pk).update(status=status)
-        messages.success(request, f"Session {session.join_code} is now {SessionStatus(status).label.lower()}.")
+        messages.success(
+            request,
+            _("Session %(code)s is now %(status)s.")
+            % {"code": session.join_code, "status": SessionStatus(status).label.lower()},
+        )
     return redirect(_change_url(session))
 
 
@@ -92,7 +98,7 @@ def set_status(request: HttpRequest, pk: int) -> HttpResponse:
 def rehearse(request: HttpRequest, pk: int) -> HttpResponse:
     session = _get_session_or_403(request, pk)
     if session.status == SessionStatus.CLOSED:
-        messages.error(request, "A closed session cannot be rehearsed; open it or rehearse in a draft session.")
+        messages.error(request, _("A closed session cannot be rehearsed; open it or rehearse in a draft session."))
         return redirect(_change_url(session))
     try:
         results = simulate(
@@ -101,9 +107,12 @@ def rehearse(request: HttpRequest, pk: int) -> HttpResponse:
             transport_factory=lambda: ClientTransport(request.get_host(), secure=request.is_secure()),
         )
     except (BotError, services.AdmissionRefused) as error:
-        messages.error(request, f"The rehearsal stopped: {error}")
+        messages.error(request, _("The rehearsal stopped: %(error)s") % {"error": error})
     else:
-        messages.success(request, f"{len(results)} bots took the lab. Look at the monitor, then reset the rehearsal.")
+        messages.success(
+            request,
+            _("%(n)s bots took the lab. Look at the monitor, then reset the rehearsal.") % {"n": len(results)},
+        )
     return redirect(_change_url(session))
 
 
@@ -115,14 +124,15 @@ def reset(request: HttpRequest, pk: int) -> HttpResponse:
     except services.AdmissionRefused as refused:
         messages.error(request, str(refused))
     else:
-        messages.success(request, f"Rehearsal reset: {removed} records of bots removed.")
+        messages.success(request, _("Rehearsal reset: %(n)s records of bots removed.") % {"n": removed})
     return redirect(_change_url(session))
 
 
 class CodesForm(forms.Form):
     codes = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 10, "cols": 40}),
-        help_text="One completion code per line, as students hand them in.",
+        label=gettext_lazy("Codes"),
+        help_text=gettext_lazy("One completion code per line, as students hand them in."),
     )
 
 
@@ -138,13 +148,16 @@ def check_codes(request: HttpRequest, pk: int) -> HttpResponse:
         seen: set[str] = set()
         results = []
         for code in typed:
-            verdict = "handed in twice" if code in seen else ("valid" if code in valid else "not from this session")
+            if code in seen:
+                verdict = _("handed in twice")
+            else:
+                verdict = _("valid") if code in valid else _("not from this session")
             seen.add(code)
             results.append((code, verdict))
     context = _context(
         request,
         session,
-        f"Completion codes of {session.join_code}",
+        _("Completion codes of %(code)s") % {"code": session.join_code},
         form=form,
         results=results,
         issued=session.completion_codes.count(),
@@ -157,16 +170,25 @@ def delete_data(request: HttpRequest, pk: int) -> HttpResponse:
     session = _get_session_or_403(request, pk, "experiment.delete_session_data")
     if request.method == "POST":
         if normalise_join_code(request.POST.get("confirm", "")) != session.join_code:
-            messages.error(request, "Type the session's join code to confirm; nothing was deleted.")
+            messages.error(request, _("Type the session's join code to confirm; nothing was deleted."))
             return redirect(reverse("admin:experiment_labsession_delete_data", args=[session.pk]))
         gone = services.delete_session_data(session)
         messages.success(
             request,
-            f"Deleted {gone.participants} participants, {gone.answers} answers, "
-            f"{gone.ratings} ratings and {gone.completion_codes} completion codes.",
+            _(
+                "Deleted %(participants)s participants, %(answers)s answers, %(ratings)s ratings and "
+                "%(codes)s completion codes."
+            )
+            % {
+                "participants": gone.participants,
+                "answers": gone.answers,
+                "ratings": gone.ratings,
+                "codes": gone.completion_codes,
+            },
         )
         return redirect(_change_url(session))
-    context = _context(request, session, f"Delete the data of {session.join_code}", data=services.session_data(session))
+    title = _("Delete the data of %(code)s") % {"code": session.join_code}
+    context = _context(request, session, title, data=services.session_data(session))
     return render(request, "admin/experiment/labsession/delete_data.html", context)
 
 
@@ -184,7 +206,9 @@ def download_definition(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class DefinitionUploadForm(forms.Form):
-    file = forms.FileField(help_text="An experiment definition (.json) with its SVGs inline.")
+    file = forms.FileField(
+        label=gettext_lazy("File"), help_text=gettext_lazy("An experiment definition (.json) with its SVGs inline.")
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -198,15 +222,15 @@ def upload_definition(request: HttpRequest) -> HttpResponse:
             data = definition.validate(json.loads(form.cleaned_data["file"].read().decode("utf-8")))
             experiment = definition.load(data)
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            problems = [f"The file is not UTF-8 JSON: {error}"]
+            problems = [_("The file is not UTF-8 JSON: %(error)s") % {"error": error}]
         except definition.DefinitionError as error:
             problems = error.problems
         else:
-            messages.success(request, f"Loaded experiment {experiment.slug}.")
+            messages.success(request, _("Loaded experiment %(slug)s.") % {"slug": experiment.slug})
             return redirect(reverse("admin:experiment_experiment_change", args=[experiment.pk]))
     context = {
         **site.each_context(request),
-        "title": "Upload an experiment definition",
+        "title": _("Upload an experiment definition"),
         "form": form,
         "problems": problems,
         "opts": Experiment._meta,

@@ -1,4 +1,5 @@
-"""The student interface in English, Dutch and Simplified Chinese: the chooser, the browser's language, the catalogues.
+"""The interface in English, Dutch and Simplified Chinese: the student pages, the staff pages this project adds to
+admin, the chooser, the browser's language, the catalogues.
 
 The .mo files are build output: this module compiles them first (as `make` does), so it passes on a fresh clone.
 """
@@ -17,6 +18,8 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils.translation.template import templatize
 
+from experiment import services
+from experiment.rehearsal import simulate
 from tests.helpers import consent_post, threat_answers, url, usefulness_answers
 
 ROOT = Path(settings.BASE_DIR)
@@ -217,6 +220,139 @@ def test_a_closed_session_turns_students_away_in_their_language(db, closed_lab):
     response = client.get(reverse("experiment:consent", args=[closed_lab.join_code]))
     assert response.status_code == 403
     assert "Deze labsessie is gesloten en neemt geen nieuwe deelnemers meer aan." in response.content.decode()
+
+
+# -- the staff pages -------------------------------------------------------------------------------------------------
+
+# What the staff pages this project adds to admin say in each language, and English that must then be gone. Django
+# translates its own admin pages. The statistics (APA lines, methods, metric and source names) are research output and
+# stay in English, as `manage.py analyze` writes them.
+STAFF_EXPECTED = {
+    "nl": {
+        "join_sheet": ["Scan de code, of open", "en vul de sessiecode in", "Directe link:", "<title>Meedoen: "],
+        "monitor": [
+            "Deelnemers per stap en arm",
+            "Laatste activiteit",
+            "Geen toestemming gegeven:",
+            '<th scope="col">Dreigingen</th>',
+            'data-text-updated="Bijgewerkt om %(time)s."',
+            'data-text-failed="Bijwerken mislukt (HTTP %(status)s)."',
+            'data-text-offline="Offline; opnieuw proberen."',
+        ],
+        "analysis": [
+            "Analyse: Mini experiment",
+            "4 deelnemer(s) geanalyseerd:",
+            "Stroom van deelnemers (CONSORT)",
+            "Herkennen van dreigingen per arm",
+            "Gesimuleerde meetellen",
+            'value="Toepassen"',
+        ],
+        "stages": ["Training", "Dreigingen", "Nut", "Afgerond"],
+        "opened": "Sessie {code} is nu open.",
+    },
+    "zh-hans": {
+        "join_sheet": ["扫描二维码，或打开", "并输入场次代码", "直接链接：", "<title>加入 "],
+        "monitor": [
+            "各阶段和各组的参与者",
+            "最近活动",
+            "拒绝同意：",
+            '<th scope="col">威胁</th>',
+            'data-text-updated="已于 %(time)s 更新。"',
+            'data-text-failed="更新失败（HTTP %(status)s）。"',
+            'data-text-offline="离线；正在重试。"',
+        ],
+        "analysis": [
+            "分析：Mini experiment",
+            "共分析 4 名参与者：",
+            "参与者流程（CONSORT）",
+            "各组的威胁识别",
+            "包括模拟参与者",
+            'value="应用"',
+        ],
+        "stages": ["培训", "威胁", "有用程度", "已完成"],
+        "opened": "场次 {code} 的状态现为：开放。",
+    },
+}
+STAFF_ENGLISH = {
+    "join_sheet": ["Scan the code", "enter the session code", "Direct link"],
+    "monitor": ["Participants per stage and arm", "Last activity", "Declined consent", "Updated %(time)s", "retrying"],
+    "analysis": ["participant(s) analysed", "Flow of participants", "Threat identification", "Include simulated"],
+}
+
+
+def staff(user, language: str) -> Client:
+    """A logged-in staff member who chose ``language`` with the chooser (the same cookie as a student's)."""
+    client = Client()
+    client.force_login(user)
+    assert choose(client, language, "/admin/").status_code == 302
+    return client
+
+
+def assert_staff_page_in_language(text: str, language: str, page: str) -> None:
+    # Admin's own base template adds dir="ltr" after the language; the join sheet is a page of its own.
+    assert f'<html lang="{language}"' in text
+    for expected in STAFF_EXPECTED[language][page]:
+        assert expected in text, f"{page} in {language}: {expected!r} is missing"
+    for english in STAFF_ENGLISH[page]:
+        assert english not in text, f"{page} in {language}: {english!r} is still in English"
+
+
+def admin_url(name: str, session) -> str:
+    return reverse(f"admin:experiment_labsession_{name}", args=[session.pk])
+
+
+@pytest.mark.parametrize("language", LANGUAGE_CODES)
+def test_the_join_sheet_and_the_monitor_are_in_the_instructors_language(
+    db, lab, instructor, make_participant, language
+):
+    services.start_threats(make_participant())
+    client = staff(instructor, language)
+    join_sheet = page_text(client.get(admin_url("join_sheet", lab)))
+    assert_staff_page_in_language(join_sheet, language, "join_sheet")
+    assert f"{lab.join_code[:4]}&#8239;{lab.join_code[4:]}" in join_sheet
+    assert_staff_page_in_language(page_text(client.get(admin_url("monitor", lab))), language, "monitor")
+    # What monitor.js redraws from: the values stay as they are (for scripts), the labels are in the language.
+    data = client.get(admin_url("monitor_data", lab)).json()
+    assert data["stages"] == ["training", "threats", "usefulness", "done"]
+    assert data["stage_labels"] == STAFF_EXPECTED[language]["stages"]
+    assert [p["stage_label"] for p in data["participants"]] == [STAFF_EXPECTED[language]["stages"][1]]
+    assert data["session"]["status"] == "open"
+    assert data["session"]["status_label"] == {"nl": "Open", "zh-hans": "开放"}[language]
+
+
+@pytest.mark.parametrize("language", LANGUAGE_CODES)
+def test_the_analysis_page_is_in_the_researchers_language_and_the_statistics_stay_in_english(
+    db, lab, researcher, language
+):
+    simulate(lab, 4, profile="perfect", seed=1)
+    client = staff(researcher, language)
+    analysis = reverse("admin:experiment_experiment_analysis", args=[lab.experiment.pk])
+    text = page_text(client.get(analysis, {"include_simulated": "on"}))
+    assert_staff_page_in_language(text, language, "analysis")
+    assert 'id="consort"' in text and 'id="threat-table"' in text
+    for research_output in ("Mann-Whitney U =", "True positives (TP)", "Scenario description", "Wilcoxon"):
+        assert research_output in text, research_output
+    codebook = client.get(reverse("admin:experiment_experiment_export", args=[lab.experiment.pk, "codebook.md"]))
+    assert "Scenario description" in codebook.content.decode()
+
+
+@pytest.mark.parametrize("language", LANGUAGE_CODES)
+def test_an_admin_message_is_in_the_chosen_language(db, closed_lab, instructor, language):
+    client = staff(instructor, language)
+    response = client.post(admin_url("set_status", closed_lab), {"status": "open"}, follow=True)
+    assert STAFF_EXPECTED[language]["opened"].format(code=closed_lab.join_code) in page_text(response)
+    closed_lab.refresh_from_db()
+    assert closed_lab.status == "open"
+
+
+def test_without_a_choice_the_staff_pages_stay_in_english(db, lab, instructor, client):
+    client.force_login(instructor)
+    monitor = page_text(client.get(admin_url("monitor", lab)))
+    assert 'data-text-updated="Updated %(time)s."' in monitor
+    assert "Participants per stage and arm" in monitor
+    assert "Scan the code, or open" in page_text(client.get(admin_url("join_sheet", lab)))
+    response = client.post(admin_url("set_status", lab), {"status": "closed"}, follow=True)
+    assert f"Session {lab.join_code} is now closed." in page_text(response)
 
 
 # -- the catalogues ---------------------------------------------------------------------------------------------------
