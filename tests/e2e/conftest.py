@@ -183,13 +183,17 @@ def instructor_group() -> Group:
     return group
 
 
-@pytest.fixture
-def instructor_user(db, settings) -> User:
+def staff_user(settings, username: str, group: Group) -> User:
     # A fast hash for a throwaway account: the default one takes half a second per login.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    user = User.objects.create_user("e2e-instructor", password=STAFF_PASSWORD, is_staff=True)
-    user.groups.add(instructor_group())
+    user = User.objects.create_user(username, password=STAFF_PASSWORD, is_staff=True)
+    user.groups.add(group)
     return user
+
+
+@pytest.fixture
+def instructor_user(db, settings) -> User:
+    return staff_user(settings, "e2e-instructor", instructor_group())
 
 
 @pytest.fixture
@@ -302,7 +306,4 @@ def researcher_group() -> Group:
 
 @pytest.fixture
 def researcher_user(db, settings) -> User:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    user = User.objects.create_user("e2e-researcher", password=STAFF_PASSWORD, is_staff=True)
-    user.groups.add(researcher_group())
-    return user
+    return staff_user(settings, "e2e-researcher", researcher_group())
