@@ -20,30 +20,48 @@ class Hypothesis(models.TextChoices):
 
 
 class Experiment(Translatable):
-    slug = models.SlugField(unique=True)
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
-    scenario = models.ForeignKey(Scenario, on_delete=models.PROTECT, related_name="experiments")
-    hypothesis = models.CharField(max_length=20, choices=Hypothesis.choices, default=Hypothesis.TWO_SIDED)
-    ask_confidence = models.BooleanField(default=False, help_text="Ask a 1..5 confidence rating with each threat.")
+    slug = models.SlugField(_("slug"), unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    scenario = models.ForeignKey(
+        Scenario, verbose_name=_("scenario"), on_delete=models.PROTECT, related_name="experiments"
+    )
+    hypothesis = models.CharField(
+        _("hypothesis"), max_length=20, choices=Hypothesis.choices, default=Hypothesis.TWO_SIDED
+    )
+    ask_confidence = models.BooleanField(
+        _("ask confidence"), default=False, help_text=_("Ask a 1..5 confidence rating with each threat.")
+    )
     min_training_seconds = models.PositiveIntegerField(
-        default=0, help_text="Participants cannot leave the training earlier (0: no minimum)."
+        _("min training seconds"),
+        default=0,
+        help_text=_("Participants cannot leave the training earlier (0: no minimum)."),
     )
     min_plausible_threats_seconds = models.PositiveIntegerField(
-        default=0, help_text="Answering the threats faster than this flags a participant as implausibly fast."
+        _("min plausible threats seconds"),
+        default=0,
+        help_text=_("Answering the threats faster than this flags a participant as implausibly fast."),
     )
     stratify_item = models.CharField(
-        max_length=60, blank=True, help_text="Key of the entry item whose answer picks the randomisation stratum."
+        _("stratify item"),
+        max_length=60,
+        blank=True,
+        help_text=_("Key of the entry item whose answer picks the randomisation stratum."),
     )
     strata = models.JSONField(
-        default=dict, blank=True, help_text="Answer value -> stratum name, e.g. {'none': 'novice', ...}."
+        _("strata"),
+        default=dict,
+        blank=True,
+        help_text=_("Answer value -> stratum name, e.g. {'none': 'novice', ...}."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("experiment")
+        verbose_name_plural = _("experiments")
         permissions = [
-            ("view_analysis", "Can see the analysis of an experiment"),
-            ("export_results", "Can export an experiment's results"),
+            ("view_analysis", _("Can see the analysis of an experiment")),
+            ("export_results", _("Can export an experiment's results")),
         ]
 
     def __str__(self) -> str:
@@ -51,13 +69,19 @@ class Experiment(Translatable):
 
 
 class Arm(models.Model):
-    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="arms")
-    slug = models.SlugField()
-    name = models.CharField(max_length=100)
-    position = models.PositiveSmallIntegerField()
-    diagrams = models.ManyToManyField(Diagram, through="ArmDiagram", related_name="arms", blank=True)
+    experiment = models.ForeignKey(
+        Experiment, verbose_name=_("experiment"), on_delete=models.CASCADE, related_name="arms"
+    )
+    slug = models.SlugField(_("slug"))
+    name = models.CharField(_("name"), max_length=100)
+    position = models.PositiveSmallIntegerField(_("position"))
+    diagrams = models.ManyToManyField(
+        Diagram, verbose_name=_("diagrams"), through="ArmDiagram", related_name="arms", blank=True
+    )
 
     class Meta:
+        verbose_name = _("arm")
+        verbose_name_plural = _("arms")
         ordering = ["experiment", "position"]
         constraints = [
             models.UniqueConstraint(fields=["experiment", "slug"], name="experiment_arm_unique_slug"),
@@ -72,11 +96,13 @@ class Arm(models.Model):
 
 
 class ArmDiagram(models.Model):
-    arm = models.ForeignKey(Arm, on_delete=models.CASCADE, related_name="diagram_links")
-    diagram = models.ForeignKey(Diagram, on_delete=models.CASCADE, related_name="+")
-    position = models.PositiveSmallIntegerField()
+    arm = models.ForeignKey(Arm, verbose_name=_("arm"), on_delete=models.CASCADE, related_name="diagram_links")
+    diagram = models.ForeignKey(Diagram, verbose_name=_("diagram"), on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField(_("position"))
 
     class Meta:
+        verbose_name = _("arm diagram")
+        verbose_name_plural = _("arm diagrams")
         ordering = ["arm", "position"]
         constraints = [
             models.UniqueConstraint(fields=["arm", "diagram"], name="experiment_armdiagram_unique"),
@@ -93,19 +119,31 @@ class SessionStatus(models.TextChoices):
 
 
 class LabSession(models.Model):
-    experiment = models.ForeignKey(Experiment, on_delete=models.PROTECT, related_name="sessions")
-    label = models.CharField(max_length=200, blank=True, help_text="For instructors, e.g. 'Tuesday group'.")
-    join_code = models.CharField(max_length=12, unique=True)
-    status = models.CharField(max_length=10, choices=SessionStatus.choices, default=SessionStatus.DRAFT)
-    closes_at = models.DateTimeField(null=True, blank=True, help_text="Optional: stop admitting students then.")
-    capacity = models.PositiveIntegerField(null=True, blank=True, help_text="Optional: most students admitted.")
-    declined_count = models.PositiveIntegerField(default=0, help_text="Students who declined consent.")
-    created_at = models.DateTimeField(auto_now_add=True)
+    experiment = models.ForeignKey(
+        Experiment, verbose_name=_("experiment"), on_delete=models.PROTECT, related_name="sessions"
+    )
+    label = models.CharField(
+        _("label"), max_length=200, blank=True, help_text=_("For instructors, e.g. 'Tuesday group'.")
+    )
+    join_code = models.CharField(_("join code"), max_length=12, unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=SessionStatus.choices, default=SessionStatus.DRAFT)
+    closes_at = models.DateTimeField(
+        _("closes at"), null=True, blank=True, help_text=_("Optional: stop admitting students then.")
+    )
+    capacity = models.PositiveIntegerField(
+        _("capacity"), null=True, blank=True, help_text=_("Optional: most students admitted.")
+    )
+    declined_count = models.PositiveIntegerField(
+        _("declined count"), default=0, help_text=_("Students who declined consent.")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("lab session")
+        verbose_name_plural = _("lab sessions")
         permissions = [
-            ("run_session", "Can run lab sessions: open, close, join sheet, monitor, rehearse"),
-            ("delete_session_data", "Can delete all data a lab session collected"),
+            ("run_session", _("Can run lab sessions: open, close, join sheet, monitor, rehearse")),
+            ("delete_session_data", _("Can delete all data a lab session collected")),
         ]
 
     def __str__(self) -> str:
@@ -115,13 +153,17 @@ class LabSession(models.Model):
 class AllocationBlock(models.Model):
     """A permuted block of arm slots; participants fill it in order. Audited: never changed once drawn."""
 
-    session = models.ForeignKey(LabSession, on_delete=models.CASCADE, related_name="blocks")
-    stratum = models.CharField(max_length=50, blank=True, help_text="Empty until stratified designs exist.")
-    number = models.PositiveIntegerField()
-    arm_sequence = models.JSONField(help_text="Arm ids, one per slot, in allocation order.")
-    created_at = models.DateTimeField(auto_now_add=True)
+    session = models.ForeignKey(LabSession, verbose_name=_("session"), on_delete=models.CASCADE, related_name="blocks")
+    stratum = models.CharField(
+        _("stratum"), max_length=50, blank=True, help_text=_("Empty until stratified designs exist.")
+    )
+    number = models.PositiveIntegerField(_("number"))
+    arm_sequence = models.JSONField(_("arm sequence"), help_text=_("Arm ids, one per slot, in allocation order."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("allocation block")
+        verbose_name_plural = _("allocation blocks")
         ordering = ["session", "stratum", "number"]
         constraints = [
             models.UniqueConstraint(fields=["session", "stratum", "number"], name="experiment_block_unique_number"),
@@ -169,35 +211,53 @@ class ParticipantQuerySet(models.QuerySet):
 
 
 class Participant(models.Model):
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
     # The consent form carries this token: a repeated consent POST finds the participant it already made.
-    entry_token = models.UUIDField(unique=True, editable=False)
-    session = models.ForeignKey(LabSession, on_delete=models.CASCADE, related_name="participants")
+    entry_token = models.UUIDField(_("entry token"), unique=True, editable=False)
+    session = models.ForeignKey(
+        LabSession, verbose_name=_("session"), on_delete=models.CASCADE, related_name="participants"
+    )
     # Empty only while the participant answers the entry questionnaire (its answer may pick the stratum).
-    arm = models.ForeignKey(Arm, on_delete=models.PROTECT, related_name="participants", null=True, blank=True)
+    arm = models.ForeignKey(
+        Arm, verbose_name=_("arm"), on_delete=models.PROTECT, related_name="participants", null=True, blank=True
+    )
     block = models.ForeignKey(
-        AllocationBlock, on_delete=models.PROTECT, related_name="participants", null=True, blank=True
+        AllocationBlock,
+        verbose_name=_("block"),
+        on_delete=models.PROTECT,
+        related_name="participants",
+        null=True,
+        blank=True,
     )
-    block_position = models.PositiveSmallIntegerField(null=True, blank=True)
-    stratum = models.CharField(max_length=50, blank=True)
-    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.TRAINING)
-    threat_order = models.JSONField(help_text="Threat ids in the order this participant was shown them.")
+    block_position = models.PositiveSmallIntegerField(_("block position"), null=True, blank=True)
+    stratum = models.CharField(_("stratum"), max_length=50, blank=True)
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices, default=Stage.TRAINING)
+    threat_order = models.JSONField(
+        _("threat order"), help_text=_("Threat ids in the order this participant was shown them.")
+    )
     exposure = models.JSONField(
-        default=dict, blank=True, help_text="Seconds the pages and diagrams were in view, measured in the browser."
+        _("exposure"),
+        default=dict,
+        blank=True,
+        help_text=_("Seconds the pages and diagrams were in view, measured in the browser."),
     )
-    comment = models.TextField(blank=True)
-    is_simulated = models.BooleanField(default=False, help_text="A bot from a rehearsal or simulation.")
-    consented_at = models.DateTimeField(default=timezone.now)
-    assigned_at = models.DateTimeField(null=True, blank=True)
-    threats_started_at = models.DateTimeField(null=True, blank=True)
-    usefulness_started_at = models.DateTimeField(null=True, blank=True)
-    exit_started_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    last_activity_at = models.DateTimeField(default=timezone.now)
+    comment = models.TextField(_("comment"), blank=True)
+    is_simulated = models.BooleanField(
+        _("is simulated"), default=False, help_text=_("A bot from a rehearsal or simulation.")
+    )
+    consented_at = models.DateTimeField(_("consented at"), default=timezone.now)
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+    threats_started_at = models.DateTimeField(_("threats started at"), null=True, blank=True)
+    usefulness_started_at = models.DateTimeField(_("usefulness started at"), null=True, blank=True)
+    exit_started_at = models.DateTimeField(_("exit started at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    last_activity_at = models.DateTimeField(_("last activity at"), default=timezone.now)
 
     objects = ParticipantQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
         constraints = [
             models.UniqueConstraint(fields=["block", "block_position"], name="experiment_participant_one_per_slot"),
             models.CheckConstraint(
@@ -220,14 +280,20 @@ class Choice(models.TextChoices):
 
 
 class Answer(models.Model):
-    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="answers")
-    threat = models.ForeignKey(Threat, on_delete=models.PROTECT, related_name="answers")
-    position = models.PositiveSmallIntegerField(help_text="Where the threat was shown, from 1.")
-    choice = models.CharField(max_length=20, choices=Choice.choices)
-    confidence = models.PositiveSmallIntegerField(null=True, blank=True, help_text="1..5, when the experiment asks.")
-    answered_at = models.DateTimeField(default=timezone.now)
+    participant = models.ForeignKey(
+        Participant, verbose_name=_("participant"), on_delete=models.CASCADE, related_name="answers"
+    )
+    threat = models.ForeignKey(Threat, verbose_name=_("threat"), on_delete=models.PROTECT, related_name="answers")
+    position = models.PositiveSmallIntegerField(_("position"), help_text=_("Where the threat was shown, from 1."))
+    choice = models.CharField(_("choice"), max_length=20, choices=Choice.choices)
+    confidence = models.PositiveSmallIntegerField(
+        _("confidence"), null=True, blank=True, help_text=_("1..5, when the experiment asks.")
+    )
+    answered_at = models.DateTimeField(_("answered at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
         ordering = ["participant", "position"]
         constraints = [
             models.UniqueConstraint(fields=["participant", "threat"], name="experiment_answer_one_per_threat"),
@@ -248,11 +314,17 @@ class Answer(models.Model):
 
 
 class UsefulnessRating(models.Model):
-    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="ratings")
-    source = models.CharField(max_length=60, help_text="The information source rated, e.g. diagram:dfd.")
-    value = models.PositiveSmallIntegerField()
+    participant = models.ForeignKey(
+        Participant, verbose_name=_("participant"), on_delete=models.CASCADE, related_name="ratings"
+    )
+    source = models.CharField(
+        _("source"), max_length=60, help_text=_("The information source rated, e.g. diagram:dfd.")
+    )
+    value = models.PositiveSmallIntegerField(_("value"))
 
     class Meta:
+        verbose_name = _("usefulness rating")
+        verbose_name_plural = _("usefulness ratings")
         ordering = ["participant", "id"]
         constraints = [
             models.UniqueConstraint(fields=["participant", "source"], name="experiment_rating_one_per_source"),
@@ -270,8 +342,14 @@ class CompletionCode(models.Model):
     without any way to find the answers of the student who shows it.
     """
 
-    code = models.CharField(max_length=16, primary_key=True)
-    session = models.ForeignKey(LabSession, on_delete=models.CASCADE, related_name="completion_codes")
+    code = models.CharField(_("code"), max_length=16, primary_key=True)
+    session = models.ForeignKey(
+        LabSession, verbose_name=_("session"), on_delete=models.CASCADE, related_name="completion_codes"
+    )
+
+    class Meta:
+        verbose_name = _("completion code")
+        verbose_name_plural = _("completion codes")
 
     def __str__(self) -> str:
         return self.code
@@ -290,12 +368,16 @@ class ItemKind(models.TextChoices):
 
 
 class Questionnaire(Translatable):
-    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="questionnaires")
-    placement = models.CharField(max_length=10, choices=Placement.choices)
-    title = models.CharField(max_length=200)
-    intro = models.TextField(blank=True)
+    experiment = models.ForeignKey(
+        Experiment, verbose_name=_("experiment"), on_delete=models.CASCADE, related_name="questionnaires"
+    )
+    placement = models.CharField(_("placement"), max_length=10, choices=Placement.choices)
+    title = models.CharField(_("title"), max_length=200)
+    intro = models.TextField(_("intro"), blank=True)
 
     class Meta:
+        verbose_name = _("questionnaire")
+        verbose_name_plural = _("questionnaires")
         constraints = [
             models.UniqueConstraint(fields=["experiment", "placement"], name="experiment_questionnaire_one_per_place"),
         ]
@@ -305,16 +387,22 @@ class Questionnaire(Translatable):
 
 
 class QuestionnaireItem(Translatable):
-    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="items")
-    key = models.SlugField(max_length=60, help_text="Column name in the export, e.g. k8s_experience.")
-    position = models.PositiveSmallIntegerField()
-    kind = models.CharField(max_length=20, choices=ItemKind.choices)
-    text = models.TextField()
-    options = models.JSONField(default=list, blank=True, help_text="[{value, label}] for choices and scales.")
-    rows = models.JSONField(default=list, blank=True, help_text="[{key, label}] for Likert rows.")
-    required = models.BooleanField(default=True)
+    questionnaire = models.ForeignKey(
+        Questionnaire, verbose_name=_("questionnaire"), on_delete=models.CASCADE, related_name="items"
+    )
+    key = models.SlugField(_("key"), max_length=60, help_text=_("Column name in the export, e.g. k8s_experience."))
+    position = models.PositiveSmallIntegerField(_("position"))
+    kind = models.CharField(_("kind"), max_length=20, choices=ItemKind.choices)
+    text = models.TextField(_("text"))
+    options = models.JSONField(
+        _("options"), default=list, blank=True, help_text=_("[{value, label}] for choices and scales.")
+    )
+    rows = models.JSONField(_("rows"), default=list, blank=True, help_text=_("[{key, label}] for Likert rows."))
+    required = models.BooleanField(_("required"), default=True)
 
     class Meta:
+        verbose_name = _("questionnaire item")
+        verbose_name_plural = _("questionnaire items")
         ordering = ["questionnaire", "position"]
         constraints = [
             models.UniqueConstraint(fields=["questionnaire", "key"], name="experiment_item_unique_key"),
@@ -325,12 +413,18 @@ class QuestionnaireItem(Translatable):
 
 
 class ItemResponse(models.Model):
-    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="responses")
-    item = models.ForeignKey(QuestionnaireItem, on_delete=models.PROTECT, related_name="responses")
-    row = models.CharField(max_length=60, blank=True, help_text="The Likert row; empty for other kinds.")
-    value = models.TextField(blank=True)
+    participant = models.ForeignKey(
+        Participant, verbose_name=_("participant"), on_delete=models.CASCADE, related_name="responses"
+    )
+    item = models.ForeignKey(
+        QuestionnaireItem, verbose_name=_("item"), on_delete=models.PROTECT, related_name="responses"
+    )
+    row = models.CharField(_("row"), max_length=60, blank=True, help_text=_("The Likert row; empty for other kinds."))
+    value = models.TextField(_("value"), blank=True)
 
     class Meta:
+        verbose_name = _("item response")
+        verbose_name_plural = _("item responses")
         constraints = [
             models.UniqueConstraint(fields=["participant", "item", "row"], name="experiment_response_one_per_row"),
         ]

@@ -355,6 +355,16 @@ def test_without_a_choice_the_staff_pages_stay_in_english(db, lab, instructor, c
     assert f"Session {lab.join_code} is now closed." in page_text(response)
 
 
+def test_the_lab_sessions_admin_page_labels_its_fields_in_the_researchers_language(db, lab, researcher):
+    text = page_text(staff(researcher, "nl").get(admin_url("change", lab)))
+    assert '<html lang="nl"' in text
+    assert "<label>Sessiecode:</label>" in text
+    assert "<div>Voor docenten, bijv. 'groep dinsdag'.</div>" in text
+    assert "labsessie wijzigen" in text
+    for english in ("Join code", "Closes at", "For instructors", "Change lab session"):
+        assert english not in text, english
+
+
 # -- the catalogues ---------------------------------------------------------------------------------------------------
 
 # A %-format placeholder (%(ref)s, %(s)02d) and an HTML tag: a translation keeps exactly those of its original.

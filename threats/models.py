@@ -47,24 +47,37 @@ class DiagramKind(models.TextChoices):
 
 
 class Scenario(Translatable):
-    slug = models.SlugField(unique=True)
-    title = models.CharField(max_length=200)
-    task_html = models.TextField(help_text="The task as participants read it above the threats (trusted HTML).")
+    slug = models.SlugField(_("slug"), unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    task_html = models.TextField(
+        _("task (HTML)"), help_text=_("The task as participants read it above the threats (trusted HTML).")
+    )
+
+    class Meta:
+        verbose_name = _("scenario")
+        verbose_name_plural = _("scenarios")
 
     def __str__(self) -> str:
         return self.title
 
 
 class MaterialSection(Translatable):
-    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="sections")
-    position = models.PositiveSmallIntegerField()
-    title = models.CharField(max_length=200)
-    body_html = models.TextField(help_text="Trusted HTML written by the researchers.")
+    scenario = models.ForeignKey(
+        Scenario, verbose_name=_("scenario"), on_delete=models.CASCADE, related_name="sections"
+    )
+    position = models.PositiveSmallIntegerField(_("position"))
+    title = models.CharField(_("title"), max_length=200)
+    body_html = models.TextField(_("body (HTML)"), help_text=_("Trusted HTML written by the researchers."))
     video_url = models.CharField(
-        max_length=500, blank=True, help_text="A video page link, or a .mp4/.webm file to play in the page."
+        _("video URL"),
+        max_length=500,
+        blank=True,
+        help_text=_("A video page link, or a .mp4/.webm file to play in the page."),
     )
 
     class Meta:
+        verbose_name = _("material section")
+        verbose_name_plural = _("material sections")
         ordering = ["scenario", "position"]
         constraints = [
             models.UniqueConstraint(fields=["scenario", "position"], name="threats_section_unique_position"),
@@ -79,14 +92,20 @@ class MaterialSection(Translatable):
 
 
 class Diagram(Translatable):
-    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="diagrams")
-    slug = models.SlugField()
-    kind = models.CharField(max_length=20, choices=DiagramKind.choices)
-    title = models.CharField(max_length=200)
-    svg = models.TextField(help_text="The diagram as SVG. Served as an image, so scripts in it never run.")
-    text_alternative = models.TextField(help_text="Every element and flow in words, for readers who cannot see it.")
+    scenario = models.ForeignKey(
+        Scenario, verbose_name=_("scenario"), on_delete=models.CASCADE, related_name="diagrams"
+    )
+    slug = models.SlugField(_("slug"))
+    kind = models.CharField(_("kind"), max_length=20, choices=DiagramKind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    svg = models.TextField(_("SVG"), help_text=_("The diagram as SVG. Served as an image, so scripts in it never run."))
+    text_alternative = models.TextField(
+        _("text alternative"), help_text=_("Every element and flow in words, for readers who cannot see it.")
+    )
 
     class Meta:
+        verbose_name = _("diagram")
+        verbose_name_plural = _("diagrams")
         ordering = ["scenario", "id"]
         constraints = [
             models.UniqueConstraint(fields=["scenario", "slug"], name="threats_diagram_unique_slug"),
@@ -97,19 +116,29 @@ class Diagram(Translatable):
 
 
 class Threat(Translatable):
-    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="threats")
-    ref = models.CharField(max_length=80, help_text="The threat's ID as participants see it.")
-    position = models.PositiveSmallIntegerField(help_text="Order in the definition file; participants see a shuffle.")
-    title = models.CharField(max_length=200)
-    description = models.TextField()
-    stride = models.CharField("STRIDE category", max_length=30, choices=Stride.choices)
-    assumptions = models.JSONField(default=list, help_text="A list of assumptions, each a sentence.")
-    affected_components = models.JSONField(default=list, help_text="A list of component names.")
-    is_real = models.BooleanField(help_text="The answer key: a real threat (true) or a fake one (false).")
-    rationale = models.TextField(blank=True, help_text="Why it is real or fake. Researchers only.")
-    source = models.TextField(blank=True, help_text="Where the threat comes from. Researchers only.")
+    scenario = models.ForeignKey(Scenario, verbose_name=_("scenario"), on_delete=models.CASCADE, related_name="threats")
+    ref = models.CharField(_("ref"), max_length=80, help_text=_("The threat's ID as participants see it."))
+    position = models.PositiveSmallIntegerField(
+        _("position"), help_text=_("Order in the definition file; participants see a shuffle.")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"))
+    stride = models.CharField(_("STRIDE category"), max_length=30, choices=Stride.choices)
+    assumptions = models.JSONField(
+        _("assumptions"), default=list, help_text=_("A list of assumptions, each a sentence.")
+    )
+    affected_components = models.JSONField(
+        _("affected components"), default=list, help_text=_("A list of component names.")
+    )
+    is_real = models.BooleanField(
+        _("is real"), help_text=_("The answer key: a real threat (true) or a fake one (false).")
+    )
+    rationale = models.TextField(_("rationale"), blank=True, help_text=_("Why it is real or fake. Researchers only."))
+    source = models.TextField(_("source"), blank=True, help_text=_("Where the threat comes from. Researchers only."))
 
     class Meta:
+        verbose_name = _("threat")
+        verbose_name_plural = _("threats")
         ordering = ["scenario", "position"]
         constraints = [
             models.UniqueConstraint(fields=["scenario", "ref"], name="threats_threat_unique_ref"),
