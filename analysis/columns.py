@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from experiment.forms import item_options
 from experiment.sources import Source
 
 
@@ -94,11 +95,7 @@ def exposure_columns(diagram_slugs: list[str]) -> list[Column]:
 
 def item_columns(placement: str, item) -> list[Column]:
     """One column per answer a questionnaire item takes: per Likert row, else one."""
-    options = item.options or (
-        [{"value": v, "label": v} for v in ("0-20%", "21-40%", "41-60%", "61-80%", "81-100%")]
-        if item.kind == "percentage_bands"
-        else []
-    )
+    options = item_options(item)
     allowed = (
         ", ".join(f"{o['value']} = {o['label']}" if str(o["value"]) != o["label"] else str(o["value"]) for o in options)
         or "free text"

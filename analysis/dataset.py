@@ -12,7 +12,7 @@ from django.db.models import Avg, Count, F, Q, QuerySet
 from analysis.scoring import Score, score_counts
 from experiment.models import Answer, Arm, Choice, Experiment, Participant, Stage, UsefulnessRating
 from experiment.sources import Source, sources_for
-from threats.models import DiagramKind, Threat
+from threats.models import Threat
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,6 @@ class Dataset:
 
     def in_arm(self, arm: Arm) -> list[ParticipantRow]:
         return [row for row in self.rows if row.arm_id == arm.pk]
-
-    @property
-    def dfd_arm_ids(self) -> set[int]:
-        return {arm.pk for arm in self.arms if any(d.kind == DiagramKind.DFD for d in arm.shown_diagrams())}
 
 
 def implausibly_fast(experiment: Experiment) -> Q:

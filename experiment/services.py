@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from experiment.assignment import next_slot, shuffled
 from experiment.codes import completion_code_for, new_join_code
 from experiment.models import (
+    STAGE_ORDER,
     STAGE_TIMESTAMP,
     AllocationBlock,
     Answer,
@@ -51,7 +52,7 @@ def stages_for(experiment: Experiment) -> list[Stage]:
     placements = set(experiment.questionnaires.values_list("placement", flat=True))
     return [
         stage
-        for stage in (Stage.ENTRY, Stage.TRAINING, Stage.THREATS, Stage.USEFULNESS, Stage.EXIT, Stage.DONE)
+        for stage in STAGE_ORDER
         if (stage != Stage.ENTRY or Placement.ENTRY in placements)
         and (stage != Stage.EXIT or Placement.EXIT in placements)
     ]
