@@ -176,6 +176,9 @@ JOIN_GUESS_WINDOW_SECONDS = 600
 JOIN_GUESS_LIMIT_PER_BROWSER = 10
 JOIN_GUESS_LIMIT_PER_ADDRESS = 200
 
+# Messages ride in a cookie: kept in the session, every page showing them would read the session's row.
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "threatlab"}}
 
 if not DEBUG:

@@ -55,6 +55,9 @@ class Experiment(Translatable):
         help_text=_("Answer value -> stratum name, e.g. {'none': 'novice', ...}."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Changes whenever the experiment or anything it shows is saved or deleted (experiment/signals.py): workers
+    # keep the content they render per key (experiment/content.py), so a new key is how they learn of an edit.
+    content_key = models.UUIDField(_("content key"), default=uuid.uuid4, editable=False)
 
     class Meta:
         verbose_name = _("experiment")

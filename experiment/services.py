@@ -15,12 +15,11 @@ from django.utils.translation import gettext as _
 
 from experiment.assignment import next_slot, shuffled
 from experiment.codes import completion_code_for, new_join_code
+from experiment.content import content_of
 from experiment.models import (
-    STAGE_ORDER,
     STAGE_TIMESTAMP,
     AllocationBlock,
     Answer,
-    Arm,
     CompletionCode,
     Experiment,
     ItemResponse,
@@ -49,18 +48,11 @@ class TooEarly(Exception):
 
 def stages_for(experiment: Experiment) -> list[Stage]:
     """The stages a participant of this experiment goes through, in order."""
-    placements = set(experiment.questionnaires.values_list("placement", flat=True))
-    return [
-        stage
-        for stage in STAGE_ORDER
-        if (stage != Stage.ENTRY or Placement.ENTRY in placements)
-        and (stage != Stage.EXIT or Placement.EXIT in placements)
-    ]
+    return content_of(experiment).stages
 
 
 def _next_stage(participant: Participant, current: Stage) -> Stage:
-    stages = stages_for(participant.session.experiment)
-    return stages[stages.index(current) + 1]
+    return content_of(participant.session.experiment).next_stage(current)
 
 
 def admission_problem(session: LabSession, *, rehearsal: bool = False) -> str | None:
@@ -76,10 +68,6 @@ def admission_problem(session: LabSession, *, rehearsal: bool = False) -> str | 
     if session.capacity is not None and session.participants.count() >= session.capacity:
         return _("This lab session is full.")
     return None
-
-
-def _arm_ids(experiment_id: int) -> list[int]:
-    return list(Arm.objects.filter(experiment_id=experiment_id).order_by("position").values_list("id", flat=True))
 
 
 def _allocate(
@@ -121,10 +109,10 @@ def enrol(
     if existing is not None:
         return existing
     # Everything that does not depend on the other participants is read before the lock, to keep it short.
-    experiment = session.experiment
-    first_stage = stages_for(experiment)[0]
-    threat_ids = list(experiment.scenario.threats.order_by("position").values_list("id", flat=True))
-    arm_ids = _arm_ids(experiment.pk) if first_stage == Stage.TRAINING else []
+    content = content_of(session.experiment)
+    first_stage = content.stages[0]
+    threat_ids = list(content.threats)
+    arm_ids = list(content.arms)
     try:
         with transaction.atomic():
             # The session row serialises admission and allocation: one at a time per session, so no two
@@ -179,7 +167,8 @@ def stratum_for(experiment: Experiment, responses: list[Response]) -> str:
     """The stratum an entry answer puts a participant in ('' when the experiment is not stratified)."""
     if not experiment.stratify_item:
         return ""
-    item = experiment.questionnaires.get(placement=Placement.ENTRY).items.get(key=experiment.stratify_item)
+    _questionnaire, items = content_of(experiment).questionnaires[Placement.ENTRY]
+    item = next(item for item in items if item.key == experiment.stratify_item)
     value = next((r.value for r in responses if r.item_id == item.pk and not r.row), "")
     return experiment.strata.get(value, value)
 
@@ -189,7 +178,7 @@ def submit_entry(participant: Participant, responses: list[Response], rng: rando
     rng = rng or _system_random
     experiment = participant.session.experiment
     stratum = stratum_for(experiment, responses)
-    arm_ids = _arm_ids(experiment.pk)
+    arm_ids = list(content_of(experiment).arms)
     with transaction.atomic():
         session = LabSession.objects.select_for_update().get(pk=participant.session_id)
         current = Participant.objects.select_for_update().filter(pk=participant.pk, stage=Stage.ENTRY).first()

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from experiment import services, throttle
 from experiment.bots import BOT_HEADER, is_bot_token
 from experiment.codes import completion_code_for
+from experiment.content import Content, content_of
 from experiment.forms import (
     ConsentForm,
     JoinForm,
@@ -28,7 +29,7 @@ from experiment.forms import (
 )
 from experiment.models import LabSession, Participant, Placement, Stage
 from experiment.sources import sources_for
-from threats.models import STRIDE_PROPERTY, Threat
+from threats.models import STRIDE_PROPERTY
 
 _SESSION_KEY = "threatlab_participants"
 STAGE_URL_NAMES = {
@@ -57,7 +58,13 @@ def _remembered(request: HttpRequest, session: LabSession) -> Participant | None
 
 
 def _get_participant_or_404(code: uuid.UUID) -> Participant:
-    return get_object_or_404(Participant.objects.select_related("arm", "session__experiment__scenario"), code=code)
+    """The participant, its relations taken from the worker's content snapshot: one query in all."""
+    participant = get_object_or_404(Participant.objects.select_related("session__experiment"), code=code)
+    content = content_of(participant.session.experiment)
+    participant.session.experiment = content.experiment
+    if participant.arm_id is not None:
+        participant.arm = content.arms[participant.arm_id]
+    return participant
 
 
 def _posted(request: HttpRequest):
@@ -151,13 +158,13 @@ def participant_home(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     return redirect(stage_url(_get_participant_or_404(code)))
 
 
-def _material_context(participant: Participant) -> dict:
-    scenario = participant.session.experiment.scenario
+def _material_context(participant: Participant, content: Content) -> dict:
     return {
         "participant": participant,
-        "scenario": scenario,
-        "sections": list(scenario.sections.all()),
-        "diagrams": participant.arm.shown_diagrams(),
+        "content_key": content.key,
+        "scenario": content.scenario,
+        "sections": content.sections,
+        "diagrams": content.shown_diagrams(participant.arm_id),
         "stride_table": [(category, *STRIDE_PROPERTY[category]) for category in STRIDE_PROPERTY],
     }
 
@@ -179,13 +186,8 @@ def training(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
             )
         else:
             return redirect(stage_url(participant))
-    context = {**_material_context(participant), "form": form}
+    context = {**_material_context(participant, content_of(participant.session.experiment)), "form": form}
     return render(request, "experiment/training.html", context, status=400 if form.errors else 200)
-
-
-def _threats_in_order(participant: Participant) -> list[Threat]:
-    by_id = Threat.objects.in_bulk(participant.threat_order)
-    return [by_id[threat_id] for threat_id in participant.threat_order]
 
 
 @never_cache
@@ -194,15 +196,19 @@ def threats(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     participant = _get_participant_or_404(code)
     if not _at_stage(request, participant, Stage.THREATS):
         return redirect(stage_url(participant))
-    experiment = participant.session.experiment
-    form = ThreatAnswersForm(_threats_in_order(participant), _posted(request), ask_confidence=experiment.ask_confidence)
+    content = content_of(participant.session.experiment)
+    form = ThreatAnswersForm(
+        content.threats_in_order(participant.threat_order),
+        _posted(request),
+        ask_confidence=content.experiment.ask_confidence,
+    )
     if request.method == "POST" and form.is_valid():
         answers = [services.ThreatAnswer(t.pk, pos, choice, sure) for t, pos, choice, sure in form.answers()]
         if not services.submit_answers(participant, answers, form.cleaned_data["exposure"]):
             messages.info(request, _("Your answers were already submitted; they are kept as they were."))
         participant.refresh_from_db()
         return redirect(stage_url(participant))
-    context = {**_material_context(participant), "form": form}
+    context = {**_material_context(participant, content), "form": form}
     return render(request, "experiment/threats.html", context, status=400 if form.is_bound else 200)
 
 
@@ -212,7 +218,8 @@ def usefulness(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     participant = _get_participant_or_404(code)
     if not _at_stage(request, participant, Stage.USEFULNESS):
         return redirect(stage_url(participant))
-    form = UsefulnessForm(sources_for(participant.arm.shown_diagrams()), _posted(request))
+    content = content_of(participant.session.experiment)
+    form = UsefulnessForm(sources_for(content.shown_diagrams(participant.arm_id)), _posted(request))
     if request.method == "POST" and form.is_valid():
         completion = services.submit_usefulness(participant, form.ratings(), form.cleaned_data["comment"])
         if completion is None:
@@ -220,7 +227,7 @@ def usefulness(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 
         participant.refresh_from_db()
         return redirect(stage_url(participant))
-    context = {"participant": participant, "form": form}
+    context = {"participant": participant, "content_key": content.key, "form": form}
     return render(request, "experiment/usefulness.html", context, status=400 if form.is_bound else 200)
 
 
@@ -228,8 +235,9 @@ def _questionnaire(request: HttpRequest, code: uuid.UUID, stage: Stage, placemen
     participant = _get_participant_or_404(code)
     if not _at_stage(request, participant, stage):
         return redirect(stage_url(participant))
-    questionnaire = participant.session.experiment.questionnaires.get(placement=placement)
-    form = QuestionnaireForm(list(questionnaire.items.all()), _posted(request))
+    content = content_of(participant.session.experiment)
+    questionnaire, items = content.questionnaires[placement]
+    form = QuestionnaireForm(items, _posted(request))
     if request.method == "POST" and form.is_valid():
         if stage == Stage.ENTRY:
             stored = services.submit_entry(participant, form.responses())
@@ -239,7 +247,7 @@ def _questionnaire(request: HttpRequest, code: uuid.UUID, stage: Stage, placemen
             messages.info(request, _("Your answers were already submitted; they are kept as they were."))
         participant.refresh_from_db()
         return redirect(stage_url(participant))
-    context = {"participant": participant, "questionnaire": questionnaire, "form": form}
+    context = {"participant": participant, "content_key": content.key, "questionnaire": questionnaire, "form": form}
     return render(request, "experiment/questionnaire.html", context, status=400 if form.is_bound else 200)
 
 
@@ -268,7 +276,7 @@ def done(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 def diagram_svg(request: HttpRequest, code: uuid.UUID, slug: str) -> HttpResponse:
     """A diagram of the participant's arm, as an image; diagrams of other arms are not there (404)."""
     participant = _get_participant_or_404(code)
-    shown = participant.arm.shown_diagrams() if participant.arm else []
+    shown = content_of(participant.session.experiment).shown_diagrams(participant.arm_id)
     diagram = next((d for d in shown if d.slug == slug), None)
     if diagram is None:
         return HttpResponse(status=404)

@@ -1,0 +1,130 @@
+"""Pages render shared content once per worker (experiment/content.py, templatetags/fragments.py): they must still
+show every edit at once, never show one participant's data to another, and run a constant number of queries."""
+
+from urllib.parse import urljoin
+
+import pytest
+from django.db import connection
+from django.template import Context, Template, TemplateSyntaxError
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from experiment.content import content_of
+from experiment.models import Arm, ArmDiagram, Experiment, Participant, Stage
+from threats.models import MaterialSection, Threat
+
+pytestmark = pytest.mark.django_db
+
+
+def _page(client, participant: Participant, name: str, **kwargs):
+    return client.get(reverse(f"experiment:{name}", args=[participant.code]), **kwargs)
+
+
+def _at(participant: Participant, stage: Stage) -> Participant:
+    Participant.objects.filter(pk=participant.pk).update(stage=stage)
+    participant.refresh_from_db()
+    return participant
+
+
+def test_a_saved_threat_or_section_shows_on_the_next_page(client, make_participant):
+    participant = _at(make_participant(), Stage.THREATS)
+    key_before = Experiment.objects.get().content_key
+    assert "Description of REAL-1" in _page(client, participant, "threats").content.decode()
+
+    threat = Threat.objects.get(ref="REAL-1")
+    threat.description = "An edited description"
+    threat.save()
+    section = MaterialSection.objects.get()
+    section.body_html = "<p>An edited section.</p>"
+    section.save()
+
+    assert Experiment.objects.get().content_key != key_before, "another worker learns of the edit by the key"
+    html = _page(client, participant, "threats").content.decode()
+    assert "An edited description" in html and "Description of REAL-1" not in html
+    assert "An edited section." in html
+
+
+def test_a_diagram_removed_from_an_arm_leaves_its_pages(client, make_participant):
+    participant = _at(make_participant(), Stage.TRAINING)
+    arm = Arm.objects.get(pk=participant.arm_id)
+    first = ArmDiagram.objects.filter(arm=arm).order_by("position").first().diagram
+    assert f"../diagrams/{first.slug}.svg" in _page(client, participant, "training").content.decode()
+
+    arm.diagrams.remove(first)
+
+    assert f"../diagrams/{first.slug}.svg" not in _page(client, participant, "training").content.decode()
+    assert client.get(reverse("experiment:diagram", args=[participant.code, first.slug])).status_code == 404
+
+
+def test_a_page_shows_no_other_participants_code(client, make_participant):
+    first, second = (_at(make_participant(), Stage.THREATS) for _ in range(2))
+    _page(client, first, "threats")
+    html = _page(client, second, "threats").content.decode()
+    assert str(second.code) in html
+    assert str(first.code) not in html
+
+
+def test_the_diagram_links_lead_to_the_participants_own_diagrams(client, make_participant):
+    participant = _at(make_participant(), Stage.THREATS)
+    page_url = reverse("experiment:threats", args=[participant.code])
+    html = client.get(page_url).content.decode()
+    shown = content_of(participant.session.experiment).shown_diagrams(participant.arm_id)
+    assert shown
+    for diagram in shown:
+        url = urljoin(page_url, f"../diagrams/{diagram.slug}.svg")
+        assert f'src="../diagrams/{diagram.slug}.svg"' in html
+        response = client.get(url)
+        assert response.status_code == 200 and response["Content-Type"].startswith("image/svg+xml")
+
+
+def test_answers_sent_back_with_an_error_stay_checked(client, make_participant):
+    participant = _at(make_participant(), Stage.THREATS)
+    _page(client, participant, "threats")  # the unanswered cards are now rendered and kept
+    threats = content_of(participant.session.experiment).threats_in_order(participant.threat_order)
+    data = {"shown_order": ",".join(str(t.pk) for t in threats), f"threat_{threats[0].pk}": "applicable"}
+
+    response = client.post(reverse("experiment:threats", args=[participant.code]), data)
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert f'name="threat_{threats[0].pk}" value="applicable" id="id_threat_{threats[0].pk}_0" required checked' in html
+    assert f"Choose applicable or not applicable for {threats[1].ref}." in html
+    assert _page(client, participant, "threats").content.decode().count(" checked") == 0
+
+
+def test_each_language_gets_its_own_rendering(client, make_participant):
+    participant = _at(make_participant(), Stage.THREATS)
+    english = _page(client, participant, "threats").content.decode()
+    dutch = _page(client, participant, "threats", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert "Description" in english and "Beschrijving" not in english
+    assert "Beschrijving" in dutch
+
+
+@pytest.mark.parametrize(
+    "stage,name",
+    [
+        (Stage.TRAINING, "training"),
+        (Stage.THREATS, "threats"),
+        (Stage.USEFULNESS, "usefulness"),
+        (Stage.DONE, "done"),
+    ],
+)
+def test_a_student_page_runs_one_query(client, make_participant, stage, name):
+    participant = _at(make_participant(), stage)
+    _page(client, participant, name)
+    with CaptureQueriesContext(connection) as queries:
+        assert _page(client, participant, name).status_code == 200
+    assert len(queries) == 1, [q["sql"] for q in queries]
+
+
+def test_a_fragment_without_its_key_fails_loudly():
+    template = Template('{% load fragments %}{% fragment "x" content_key %}shared{% endfragment %}')
+    with pytest.raises(TemplateSyntaxError, match="content_key"):
+        template.render(Context({}))
+
+
+def test_saving_the_experiment_gives_it_a_new_key(experiment):
+    before = Experiment.objects.get().content_key
+    experiment.title = "Renamed"
+    experiment.save()
+    assert Experiment.objects.get().content_key != before
