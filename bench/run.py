@@ -49,7 +49,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (default 3, as deployed)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker (default 4)")
     parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
-    parser.add_argument("--keep-alive", type=int, default=2, help="gunicorn --keep-alive (default 2, its own)")
+    parser.add_argument("--keep-alive", type=int, default=75, help="gunicorn --keep-alive (default 75, as deployed)")
     parser.add_argument("--seed", type=int, default=1, help="seeds arrivals, think times and answers")
     parser.add_argument(
         "--calibrate-seconds",

@@ -109,7 +109,7 @@ class Server:
     workers: int = 3
     threads: int = 4
     worker_class: str = "gthread"
-    keep_alive: int = 2  # gunicorn's default, as the Dockerfile runs it
+    keep_alive: int = 75  # as the Dockerfile runs it: longer than nginx keeps an idle upstream connection
 
     def describe(self) -> str:
         if self.worker_class == "gthread":

@@ -44,7 +44,7 @@ class Content:
         return self.stages[self.stages.index(current) + 1]
 
 
-def _read(experiment: Experiment) -> Content:
+def _read(experiment: Experiment, key: tuple[int, uuid.UUID]) -> Content:
     scenario = Scenario.objects.get(pk=experiment.scenario_id)
     # Templates reach the scenario through the experiment; set here, before the snapshot is shared.
     experiment.scenario = scenario
@@ -61,7 +61,7 @@ def _read(experiment: Experiment) -> Content:
         and (stage != Stage.EXIT or Placement.EXIT in questionnaires)
     ]
     return Content(
-        key=(experiment.pk, experiment.content_key),
+        key=key,
         experiment=experiment,
         scenario=scenario,
         sections=list(scenario.sections.order_by("position")),
@@ -83,14 +83,18 @@ _lock = threading.Lock()
 
 def content_of(experiment: Experiment) -> Content:
     """The experiment's content as of its ``content_key``; read from the database on a worker's first request."""
-    key = (experiment.pk, experiment.content_key)
+    return content_for(experiment.pk, experiment.content_key)
+
+
+def content_for(experiment_id: int, content_key: uuid.UUID) -> Content:
+    key = (experiment_id, content_key)
     with _lock:
         snapshot = _snapshots.get(key)
         if snapshot is not None:
             _snapshots.move_to_end(key)
             return snapshot
     # Read outside the lock: two threads may both read a new key once; the results are the same.
-    snapshot = _read(experiment)
+    snapshot = _read(Experiment.objects.get(pk=experiment_id), key)
     with _lock:
         _snapshots[key] = snapshot
         while len(_snapshots) > _KEPT:

@@ -6,9 +6,10 @@ double click or a replayed POST changes nothing. The unique constraints stay the
 
 import random
 import uuid
+import zlib
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -70,16 +71,34 @@ def admission_problem(session: LabSession, *, rehearsal: bool = False) -> str | 
     return None
 
 
-def _allocate(
-    session: LabSession, participant: Participant, stratum: str, arm_ids: list[int], rng: random.Random
-) -> None:
-    """Give the participant the next slot of the stratum's open block. The caller holds the session's row lock."""
-    block = session.blocks.filter(stratum=stratum).order_by("-number").first()
+def _stratum_lock_key(stratum: str) -> int:
+    """The stratum as a signed 32-bit number, for an advisory lock; two strata sharing one only wait on each other."""
+    return int.from_bytes(zlib.crc32(stratum.encode()).to_bytes(4, "big"), "big", signed=True)
+
+
+def _serialise_allocation(session_id: int, stratum: str) -> None:
+    """Take the stratum's allocation lock until the transaction ends: one allocation at a time per stratum, so
+    no two participants take the same slot and blocks fill in order.
+
+    On PostgreSQL it is an advisory lock on (session, stratum), not the session's row: consents, other strata and
+    every other write of the session go on meanwhile (the row lock queued a whole class at the entry submit).
+    SQLite takes its write lock at BEGIN (IMMEDIATE transactions), which serialises every writer already.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [session_id % 2**31, _stratum_lock_key(stratum)])
+
+
+def _allocate(session_id: int, participant: Participant, stratum: str, arm_ids: list[int], rng: random.Random) -> None:
+    """Give the participant the next slot of the stratum's open block. Call it last in the transaction: the
+    stratum's lock is held from here until the commit."""
+    _serialise_allocation(session_id, stratum)
+    block = AllocationBlock.objects.filter(session_id=session_id, stratum=stratum).order_by("-number").first()
     filled = block.participants.count() if block else 0
     slot = next_slot(block.arm_sequence if block else None, filled, arm_ids, rng)
     if slot.new_block is not None:
         block = AllocationBlock.objects.create(
-            session=session,
+            session_id=session_id,
             stratum=stratum,
             number=(block.number + 1) if block else 1,
             arm_sequence=list(slot.new_block),
@@ -115,9 +134,9 @@ def enrol(
     arm_ids = list(content.arms)
     try:
         with transaction.atomic():
-            # The session row serialises admission and allocation: one at a time per session, so no two
-            # participants see the same free slot and the capacity count is exact.
-            session = LabSession.objects.select_for_update().get(pk=session.pk)
+            if session.capacity is not None:
+                # A capacity counts the others: the session's row admits one at a time, so the count is exact.
+                session = LabSession.objects.select_for_update().get(pk=session.pk)
             problem = admission_problem(session, rehearsal=is_simulated)
             if problem:
                 raise AdmissionRefused(problem)
@@ -129,7 +148,7 @@ def enrol(
                 is_simulated=is_simulated,
             )
             if first_stage == Stage.TRAINING:
-                _allocate(session, participant, "", arm_ids, rng)
+                _allocate(session.pk, participant, "", arm_ids, rng)
             participant.save()
             return participant
     except IntegrityError:
@@ -148,11 +167,12 @@ def record_declined(session: LabSession) -> None:
 def _advance(participant: Participant, expected: Stage, target: Stage, **fields) -> bool:
     """Move from ``expected`` to ``target`` if the participant is still at ``expected``; True if this call did."""
     now = timezone.now()
-    moved = Participant.objects.filter(pk=participant.pk, stage=expected).update(
-        stage=target, last_activity_at=now, **{STAGE_TIMESTAMP[target]: now}, **fields
-    )
+    changes = {"stage": target, "last_activity_at": now, STAGE_TIMESTAMP[target]: now, **fields}
+    moved = Participant.objects.filter(pk=participant.pk, stage=expected).update(**changes)
     if moved:
-        participant.refresh_from_db()
+        # The row now holds exactly these values; setting them spares reading it back.
+        for name, value in changes.items():
+            setattr(participant, name, value)
     return bool(moved)
 
 
@@ -180,18 +200,21 @@ def submit_entry(participant: Participant, responses: list[Response], rng: rando
     stratum = stratum_for(experiment, responses)
     arm_ids = list(content_of(experiment).arms)
     with transaction.atomic():
-        session = LabSession.objects.select_for_update().get(pk=participant.session_id)
+        # The participant's row lock turns a second tab's submit away; the answers go in before the allocation,
+        # whose lock lasts until the commit.
         current = Participant.objects.select_for_update().filter(pk=participant.pk, stage=Stage.ENTRY).first()
         if current is None:
             return False
-        _allocate(session, current, stratum, arm_ids, rng)
-        current.stage = Stage.TRAINING
-        current.last_activity_at = current.assigned_at
-        current.save()
         ItemResponse.objects.bulk_create(
             ItemResponse(participant=current, item_id=r.item_id, row=r.row, value=r.value) for r in responses
         )
-    participant.refresh_from_db()
+        _allocate(current.session_id, current, stratum, arm_ids, rng)
+        current.stage = Stage.TRAINING
+        current.last_activity_at = current.assigned_at
+        assigned = ["arm_id", "block_id", "block_position", "stratum", "assigned_at", "stage", "last_activity_at"]
+        current.save(update_fields=[name.removesuffix("_id") for name in assigned])
+    for name in assigned:
+        setattr(participant, name, getattr(current, name))
     return True
 
 

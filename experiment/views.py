@@ -6,9 +6,10 @@ refresh, a second tab or a replayed POST lands on the current stage and changes 
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -28,10 +29,13 @@ from experiment.forms import (
     UsefulnessForm,
 )
 from experiment.models import LabSession, Participant, Placement, Stage
+from experiment.participants import participant_by_code
 from experiment.sources import sources_for
 from threats.models import STRIDE_PROPERTY
 
-_SESSION_KEY = "threatlab_participants"
+# A browser remembers its participant per lab session in a signed cookie rather than in Django's session table: a
+# class joining at once would otherwise write hundreds of session rows in the same ten seconds.
+_REMEMBER_SALT = "threatlab.participant"
 STAGE_URL_NAMES = {
     Stage.ENTRY: "experiment:entry",
     Stage.TRAINING: "experiment:training",
@@ -46,25 +50,40 @@ def stage_url(participant: Participant) -> str:
     return reverse(STAGE_URL_NAMES[Stage(participant.stage)], args=[participant.code])
 
 
-def _remember(request: HttpRequest, participant: Participant) -> None:
-    known = dict(request.session.get(_SESSION_KEY, {}))
-    known[str(participant.session_id)] = str(participant.code)
-    request.session[_SESSION_KEY] = known
+def _remember_cookie(session_id: int) -> str:
+    return f"threatlab_participant_{session_id}"
+
+
+def _remembering(response: HttpResponse, participant: Participant) -> HttpResponse:
+    response.set_signed_cookie(
+        _remember_cookie(participant.session_id),
+        str(participant.code),
+        salt=_REMEMBER_SALT,
+        max_age=settings.SESSION_COOKIE_AGE,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
 
 
 def _remembered(request: HttpRequest, session: LabSession) -> Participant | None:
-    code = request.session.get(_SESSION_KEY, {}).get(str(session.pk))
+    value = request.get_signed_cookie(
+        _remember_cookie(session.pk), default=None, salt=_REMEMBER_SALT, max_age=settings.SESSION_COOKIE_AGE
+    )
+    try:
+        code = uuid.UUID(value) if value else None
+    except ValueError:
+        return None
     return Participant.objects.filter(code=code, session=session).first() if code else None
 
 
 def _get_participant_or_404(code: uuid.UUID) -> Participant:
     """The participant, its relations taken from the worker's content snapshot: one query in all."""
-    participant = get_object_or_404(Participant.objects.select_related("session__experiment"), code=code)
-    content = content_of(participant.session.experiment)
-    participant.session.experiment = content.experiment
-    if participant.arm_id is not None:
-        participant.arm = content.arms[participant.arm_id]
-    return participant
+    found = participant_by_code(code)
+    if found is None:
+        raise Http404("No participant has this code.")
+    return found[0]
 
 
 def _posted(request: HttpRequest):
@@ -113,8 +132,7 @@ def resume(request: HttpRequest) -> HttpResponse:
             form.add_error("participant_code", _("No participant has this code. Check it and try again."))
     if participant is None:
         return render(request, "experiment/home.html", {"join_form": JoinForm(), "resume_form": form}, status=400)
-    _remember(request, participant)
-    return redirect(stage_url(participant))
+    return _remembering(redirect(stage_url(participant)), participant)
 
 
 @never_cache
@@ -141,8 +159,7 @@ def consent(request: HttpRequest, join_code: str) -> HttpResponse:
         except services.AdmissionRefused as refused:
             problem = str(refused)
         else:
-            _remember(request, participant)
-            return redirect(stage_url(participant))
+            return _remembering(redirect(stage_url(participant)), participant)
     status = 403 if problem else (400 if form.is_bound else 200)
     context = {"session": session, "form": form, "problem": problem}
     return render(request, "experiment/consent.html", context, status=status)
@@ -204,9 +221,11 @@ def threats(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         answers = [services.ThreatAnswer(t.pk, pos, choice, sure) for t, pos, choice, sure in form.answers()]
+        # A submit that was taken has moved the participant on (and re-read it); one that was not learns where
+        # the participant is now.
         if not services.submit_answers(participant, answers, form.cleaned_data["exposure"]):
             messages.info(request, _("Your answers were already submitted; they are kept as they were."))
-        participant.refresh_from_db()
+            participant.refresh_from_db()
         return redirect(stage_url(participant))
     context = {**_material_context(participant, content), "form": form}
     return render(request, "experiment/threats.html", context, status=400 if form.is_bound else 200)
@@ -224,8 +243,7 @@ def usefulness(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         completion = services.submit_usefulness(participant, form.ratings(), form.cleaned_data["comment"])
         if completion is None:
             messages.info(request, _("Your ratings were already submitted; they are kept as they were."))
-
-        participant.refresh_from_db()
+            participant.refresh_from_db()
         return redirect(stage_url(participant))
     context = {"participant": participant, "content_key": content.key, "form": form}
     return render(request, "experiment/usefulness.html", context, status=400 if form.is_bound else 200)
@@ -245,7 +263,7 @@ def _questionnaire(request: HttpRequest, code: uuid.UUID, stage: Stage, placemen
             stored = services.submit_exit(participant, form.responses()) is not None
         if not stored:
             messages.info(request, _("Your answers were already submitted; they are kept as they were."))
-        participant.refresh_from_db()
+            participant.refresh_from_db()
         return redirect(stage_url(participant))
     context = {"participant": participant, "content_key": content.key, "questionnaire": questionnaire, "form": form}
     return render(request, "experiment/questionnaire.html", context, status=400 if form.is_bound else 200)

@@ -5,10 +5,10 @@ import uuid
 from collections import Counter
 
 import pytest
-from django.db import connection, connections
+from django.db import OperationalError, connection, connections, transaction
 
 from experiment import services
-from experiment.models import AllocationBlock, Answer, Choice, Participant
+from experiment.models import AllocationBlock, Answer, Choice, LabSession, Participant
 from tests.conftest import on_postgres
 
 pytestmark = [
@@ -130,3 +130,44 @@ def test_forty_entry_questionnaires_submitted_at_once_fill_balanced_blocks_per_s
     assert_blocks_balanced(session)
     strata = Counter(Participant.objects.filter(session=session).values_list("stratum", flat=True))
     assert strata == {"novice": 26, "experienced": 14}
+
+
+def _holding_the_session_row(session, work):
+    """Run ``work()`` while another transaction has updated the session's row (an instructor saving it, a declined
+    consent counted) and has not committed yet; this connection waits at most 1 s for a lock."""
+    locked, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                LabSession.objects.select_for_update(no_key=True).get(pk=session.pk)
+                locked.set()
+                done.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '1s'")
+        return work()
+    finally:
+        done.set()
+        holder.join()
+
+
+def test_a_consent_and_an_allocation_do_not_queue_on_the_session_row(lab, make_participant):
+    # The row lock once queued a whole class at consent and at the entry submit (docs/performance.md); only a
+    # session with a capacity still admits one at a time.
+    participant = _holding_the_session_row(lab, lambda: services.enrol(lab, uuid.uuid4()))
+    assert participant.arm_id is not None
+
+
+def test_a_session_with_a_capacity_admits_one_at_a_time(lab):
+    lab.capacity = 10
+    lab.save()
+    with pytest.raises(OperationalError, match="lock timeout"):
+        _holding_the_session_row(lab, lambda: services.enrol(lab, uuid.uuid4()))
+    assert not Participant.objects.exists()

@@ -1,6 +1,7 @@
 """A student's way through the lab: each stage, the back button, double submits, resume."""
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 
@@ -315,3 +316,18 @@ def test_the_completion_code_shows_again_on_another_device(client, lab):
     from experiment.codes import completion_code_for
 
     assert completion_code_for(str(second.code)) != first
+
+
+def test_joining_writes_no_session_row(client, lab):
+    # The browser keeps its participant in a signed cookie: a class joining at once writes no session table rows.
+    participant = consent_post(client, lab.join_code)
+    assert Session.objects.count() == 0
+    assert client.get(reverse("experiment:consent", args=[lab.join_code]))["Location"] == url("training", participant)
+
+
+def test_an_altered_participant_cookie_is_ignored(client, lab):
+    participant = consent_post(client, lab.join_code)
+    name = f"threatlab_participant_{lab.pk}"
+    client.cookies[name] = client.cookies[name].value.replace(str(participant.code)[:8], "00000000")
+    response = client.get(reverse("experiment:consent", args=[lab.join_code]))
+    assert response.status_code == 200, "the consent page again, not somebody else's stage"

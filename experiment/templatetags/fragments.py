@@ -59,9 +59,3 @@ def fragment(parser: template.base.Parser, token: template.base.Token) -> Fragme
     parser.delete_first_token()
     name = bits[1].strip("\"'")
     return FragmentNode(nodelist, name, [parser.compile_filter(bit) for bit in bits[2:]])
-
-
-def forget_all() -> None:
-    """Drop every rendered fragment (tests that compare a first render with a later one)."""
-    with _lock:
-        _rendered.clear()
