@@ -8,6 +8,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from experiment import services, throttle
 from experiment.bots import BOT_HEADER, is_bot_token
 from experiment.codes import completion_code_for
-from experiment.content import Content, content_of
+from experiment.content import Content, content_for, content_of
 from experiment.forms import (
     ConsentForm,
     JoinForm,
@@ -135,10 +136,18 @@ def resume(request: HttpRequest) -> HttpResponse:
     return _remembering(redirect(stage_url(participant)), participant)
 
 
+def _session_by_join_code(join_code: str) -> LabSession | None:
+    """The lab session, its experiment taken from the worker's content snapshot."""
+    session = LabSession.objects.annotate(content_ref=F("experiment__content_key")).filter(join_code=join_code).first()
+    if session is not None:
+        session.experiment = content_for(session.experiment_id, session.content_ref).experiment
+    return session
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def consent(request: HttpRequest, join_code: str) -> HttpResponse:
-    session = LabSession.objects.select_related("experiment").filter(join_code=join_code.upper()).first()
+    session = _session_by_join_code(join_code.upper())
     if session is None:
         if throttle.is_blocked(request):
             return _too_many_guesses(request)
