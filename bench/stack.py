@@ -106,8 +106,9 @@ def children_of(pid: int) -> list[int]:
 class Server:
     """How gunicorn runs: the worker class and counts are part of every figure."""
 
-    workers: int = 3
-    threads: int = 4
+    # As the Dockerfile runs it.
+    workers: int = 5
+    threads: int = 1
     worker_class: str = "gthread"
     keep_alive: int = 75  # as the Dockerfile runs it: longer than nginx keeps an idle upstream connection
 
