@@ -1,11 +1,13 @@
 """The analysis of one experiment as plain data: what the admin view shows, `analyze` prints and the export keeps.
 
-Built from a Dataset by pure code over its rows, so the three always agree. Each test result carries the method it
-used and a one-line APA report.
+Built from a Dataset by pure code over its columns, so the three always agree. Each test result carries the method
+it used and a one-line APA report.
 """
 
 import dataclasses
 from typing import Any
+
+import numpy as np
 
 from analysis import stats
 from analysis.dataset import Dataset
@@ -27,8 +29,18 @@ CONFIDENCE = ("mean_confidence", "Mean confidence (1..5)", True)
 METRIC_LABELS = {key: label for key, label, _better in METRICS}
 
 
-def _value(row, key: str) -> float | None:
-    return row.mean_confidence if key == "mean_confidence" else getattr(row.score, key)
+def _listed(column: np.ndarray) -> list:
+    """A column as the plain values the report carries: int counts, floats, None where the column has NaN."""
+    if column.dtype.kind != "f":
+        return column.tolist()
+    values = column.astype(object)
+    values[np.isnan(column)] = None
+    return values.tolist()
+
+
+def _rated(column: np.ndarray) -> np.ndarray:
+    """The ratings given: a participant who did not rate a source is not a missing value among its ratings."""
+    return column[~np.isnan(column)]
 
 
 def _plain(result: Any) -> dict:
@@ -58,7 +70,7 @@ def build(dataset: Dataset, tost_margin: float = 1.0) -> dict:
         },
         "consort": dataset.consort,
         "arms": [{"slug": arm.slug, "name": arm.name, "n": len(by_arm[arm.pk])} for arm in arms],
-        "n": len(dataset.rows),
+        "n": len(dataset.participants),
         "metrics": [],
         "ratings": [],
         "within_arm": [],
@@ -67,12 +79,12 @@ def build(dataset: Dataset, tost_margin: float = 1.0) -> dict:
     two_arms = len(arms) == 2
     metrics = METRICS + ([CONFIDENCE] if dataset.experiment.ask_confidence else [])
     for key, label, higher_is_better in metrics:
-        values = {arm.pk: [_value(row, key) for row in by_arm[arm.pk]] for arm in arms}
+        values = {arm.pk: by_arm[arm.pk].metric(key) for arm in arms}
         entry: dict[str, Any] = {
             "key": key,
             "label": label,
             "per_arm": [_plain(stats.describe(values[arm.pk])) | {"arm": arm.name} for arm in arms],
-            "values": [values[arm.pk] for arm in arms],
+            "values": [_listed(values[arm.pk]) for arm in arms],
         }
         if two_arms:
             first, second = (values[arm.pk] for arm in arms)
@@ -103,11 +115,8 @@ def _holm(metrics: list[dict], test_key: str) -> None:
 def _ratings(dataset: Dataset, by_arm: dict) -> list[dict]:
     entries = []
     for source in dataset.sources:
-        values = {
-            arm.pk: [row.ratings[source.key] for row in by_arm[arm.pk] if source.key in row.ratings]
-            for arm in dataset.arms
-        }
-        rated = [arm for arm in dataset.arms if values[arm.pk]]
+        values = {arm.pk: _rated(by_arm[arm.pk].rating(source.key)) for arm in dataset.arms}
+        rated = [arm for arm in dataset.arms if len(values[arm.pk])]
         entry: dict[str, Any] = {
             "key": source.key,
             "label": str(source.label),
@@ -131,8 +140,8 @@ def _within_arm(dataset: Dataset, by_arm: dict, hypothesis: str) -> list[dict]:
         kinds = {d.kind: f"diagram_{d.slug}" for d in arm.shown_diagrams()}
         if "dfd" not in kinds or "sequence" not in kinds:
             continue
-        pairs = [(row.ratings.get(kinds["dfd"]), row.ratings.get(kinds["sequence"])) for row in by_arm[arm.pk]]
-        dfd, sequence = [p[0] for p in pairs], [p[1] for p in pairs]
+        # Unrated stays NaN here: the paired tests drop and count the incomplete pairs.
+        dfd, sequence = by_arm[arm.pk].rating(kinds["dfd"]), by_arm[arm.pk].rating(kinds["sequence"])
         entries.append(
             {
                 "arm": arm.name,

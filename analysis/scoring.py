@@ -7,6 +7,8 @@ real threat left unmarked; false positive: a fake threat marked; true negative: 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Score:
@@ -56,3 +58,23 @@ def score_counts(tp: int, fn: int, fp: int, tn: int) -> Score:
         f1=_ratio(2 * tp, 2 * tp + fp + fn),
         accuracy=_ratio(tp + tn, tp + fn + fp + tn),
     )
+
+
+def score_columns(tp: np.ndarray, fn: np.ndarray, fp: np.ndarray, tn: np.ndarray) -> dict[str, np.ndarray]:
+    """``score_counts`` over arrays of counts, one entry per participant: the same metrics, NaN where it has None.
+
+    The analysis of 100,000 participants computes these in a few milliseconds, where one Score per participant
+    took half a second. Each ratio is the same double: both divide two exactly represented integers.
+    """
+    return {
+        "precision": _ratios(tp, tp + fp),
+        "recall": _ratios(tp, tp + fn),
+        "f1": _ratios(2 * tp, 2 * tp + fp + fn),
+        "accuracy": _ratios(tp + tn, tp + fn + fp + tn),
+    }
+
+
+def _ratios(numerators: np.ndarray, denominators: np.ndarray) -> np.ndarray:
+    ratios = np.full(len(numerators), np.nan)
+    np.divide(numerators, denominators, out=ratios, where=denominators != 0)
+    return ratios

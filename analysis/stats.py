@@ -1,4 +1,4 @@
-"""Statistics for comparing arms, as pure functions over plain sequences of numbers.
+"""Statistics for comparing arms, as pure functions over plain sequences of numbers or numpy arrays.
 
 Every function returns a frozen dataclass whose ``method`` says exactly what was computed and whose ``apa()`` gives a
 one-line report ready to paste. Missing values (None, NaN and, as R does, +-inf) are dropped and counted. Where a
@@ -23,26 +23,34 @@ ALTERNATIVES = ("two-sided", "greater", "less")
 EXACT_MAX_N = 50  # R's wilcox.test: exact p only while every sample has fewer than 50 values
 CONFIDENCE = 0.95
 Number = float | int | None
+# The analysis passes numpy columns (NaN for a missing value); scripts and tests pass lists.
+Sample = Sequence[Number] | np.ndarray
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Cleaning and formatting
 
 
-def _clean(values: Iterable[Number]) -> tuple[np.ndarray, int]:
+def _floats(values: Iterable[Number] | np.ndarray) -> np.ndarray:
+    """The values as a float array, None as NaN."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "biuf":
+        # The analysis passes numeric columns: converting them element by element cost a third of its statistics.
+        return values.astype(float, copy=False)
+    return np.asarray([math.nan if v is None else float(v) for v in values], dtype=float)
+
+
+def _clean(values: Iterable[Number] | np.ndarray) -> tuple[np.ndarray, int]:
     """The finite values as a float array, and how many were missing."""
-    raw = [math.nan if v is None else float(v) for v in values]
-    array = np.asarray(raw, dtype=float)
+    array = _floats(values)
     finite = np.isfinite(array)
     return array[finite], int((~finite).sum())
 
 
-def _clean_pairs(a: Sequence[Number], b: Sequence[Number]) -> tuple[np.ndarray, np.ndarray, int]:
+def _clean_pairs(a: Sample, b: Sample) -> tuple[np.ndarray, np.ndarray, int]:
     """The complete pairs as two float arrays, and how many pairs were dropped for a missing value."""
     if len(a) != len(b):
         raise ValueError(f"paired samples need the same length, got {len(a)} and {len(b)}")
-    left = np.asarray([math.nan if v is None else float(v) for v in a], dtype=float)
-    right = np.asarray([math.nan if v is None else float(v) for v in b], dtype=float)
+    left, right = _floats(a), _floats(b)
     complete = np.isfinite(left) & np.isfinite(right)
     return left[complete], right[complete], int((~complete).sum())
 
@@ -158,20 +166,57 @@ _DIRECTION = {
 }
 
 
-def _u1(x: np.ndarray, y: np.ndarray) -> float:
-    ranks = st.rankdata(np.concatenate([x, y]))
-    return float(ranks[: len(x)].sum() - len(x) * (len(x) + 1) / 2)
+@dataclass(frozen=True)
+class _Distinct:
+    """A sample as its distinct values, ascending, and how often each occurs.
+
+    Rank statistics need no more than this, and the metrics take few distinct values (counts of threats, ratios of
+    them, 1..5 ratings): after one sort per sample, U, its tie correction and the Hodges-Lehmann shift cost
+    O(distinct values) instead of O(n) or O(n1*n2).
+    """
+
+    values: np.ndarray
+    counts: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.counts.sum())
 
 
-def _u_sigma(x: np.ndarray, y: np.ndarray) -> float:
-    """Standard deviation of U under H0 with R's tie correction (0 when every value is the same)."""
-    n1, n2 = len(x), len(y)
+def _distinct(sample: np.ndarray) -> _Distinct:
+    values, counts = np.unique(sample, return_counts=True)
+    return _Distinct(values, counts)
+
+
+@dataclass(frozen=True)
+class _RankSums:
+    """U1 of x against y, the standard deviation of U under H0 with R's tie correction (0 when every value is the
+    same), and whether any value occurs twice."""
+
+    u1: float
+    sigma: float
+    ties: bool
+
+
+def _rank_sums(x: _Distinct, y: _Distinct) -> _RankSums:
+    # Each distinct value of the pooled sample takes the mean of the ranks its tied run covers (as rankdata does),
+    # so x's rank sum is its counts times those midranks. The midranks are multiples of 1/2, so the sums are exact.
+    pooled, where = np.unique(np.concatenate([x.values, y.values]), return_inverse=True)
+    tie_sizes = np.bincount(where, weights=np.concatenate([x.counts, y.counts]), minlength=len(pooled))
+    midranks = np.cumsum(tie_sizes) - (tie_sizes - 1) / 2
+    n1, n2 = x.n, y.n
     n = n1 + n2
-    ties = _tie_sizes(np.concatenate([x, y]))
-    return math.sqrt(n1 * n2 / 12 * ((n + 1) - (ties**3 - ties).sum() / (n * (n - 1))))
+    u1 = float((x.counts * midranks[where[: len(x.values)]]).sum() - n1 * (n1 + 1) / 2)
+    sigma = math.sqrt(n1 * n2 / 12 * ((n + 1) - (tie_sizes**3 - tie_sizes).sum() / (n * (n - 1))))
+    return _RankSums(u1, sigma, ties=len(pooled) < n)
 
 
 def _hodges_lehmann(x: np.ndarray, y: np.ndarray) -> tuple[float, tuple[float, float] | None]:
+    """Median pairwise difference of x - y and its distribution-free CI; see ``_shift_estimate``."""
+    return _shift_estimate(_distinct(x), _distinct(y))
+
+
+def _shift_estimate(x: _Distinct, y: _Distinct) -> tuple[float, tuple[float, float] | None]:
     """Median pairwise difference and its distribution-free CI from the ordered differences.
 
     The bounds are the C-th smallest and C-th largest of the n1*n2 differences (Hollander & Wolfe), with C the
@@ -180,13 +225,10 @@ def _hodges_lehmann(x: np.ndarray, y: np.ndarray) -> tuple[float, tuple[float, f
     with continuity correction (R's exact interval uses qwilcox for the same c). None when C < 1: the samples are too
     small for any interval to reach the confidence level.
     """
-    # The metrics take few distinct values (counts of threats, 1..5 ratings), so work on the k1*k2 distinct
-    # differences with their multiplicities instead of all n1*n2 of them: the same order statistics, in
-    # O(k1*k2) memory instead of O(n1*n2) (10,000 participants would otherwise need 25 million differences).
-    x_values, x_counts = np.unique(x, return_counts=True)
-    y_values, y_counts = np.unique(y, return_counts=True)
-    differences = np.subtract.outer(x_values, y_values).ravel()
-    weights = np.multiply.outer(x_counts, y_counts).ravel()
+    # The k1*k2 distinct differences with their multiplicities instead of all n1*n2 of them: the same order
+    # statistics, in O(k1*k2) memory instead of O(n1*n2) (10,000 participants would otherwise need 25 million).
+    differences = np.subtract.outer(x.values, y.values).ravel()
+    weights = np.multiply.outer(x.counts, y.counts).ravel()
     order = np.argsort(differences, kind="stable")
     differences, cumulative = differences[order], np.cumsum(weights[order])
     m = int(cumulative[-1])
@@ -196,7 +238,7 @@ def _hodges_lehmann(x: np.ndarray, y: np.ndarray) -> tuple[float, tuple[float, f
 
     median = kth((m + 1) // 2) if m % 2 else (kth(m // 2) + kth(m // 2 + 1)) / 2
     z = st.norm.ppf(1 - (1 - CONFIDENCE) / 2)
-    c = math.ceil(m / 2 - z * math.sqrt(m * (len(x) + len(y) + 1) / 12) - 0.5)
+    c = math.ceil(m / 2 - z * math.sqrt(m * (x.n + y.n + 1) / 12) - 0.5)
     ci = (kth(c), kth(m - c + 1)) if c >= 1 else None
     return median, ci
 
@@ -205,11 +247,11 @@ _ALL_TIED = "; all values identical, so no evidence of a difference: p set to 1"
 
 
 def _r_test(
-    xs: np.ndarray, ys: np.ndarray, u1: float, sigma: float, alternative: str
+    xs: np.ndarray, ys: np.ndarray, ranked: _RankSums, alternative: str
 ) -> tuple[bool, float | None, float, str]:
     """R's wilcox.test p value: (exact, z, p, description)."""
     n1, n2 = len(xs), len(ys)
-    ties = len(np.unique(np.concatenate([xs, ys]))) < n1 + n2
+    u1, sigma, ties = ranked.u1, ranked.sigma, ranked.ties
     head = "Wilcoxon-Mann-Whitney test as R's wilcox.test: "
     tail = f"; alternative: {_DIRECTION[alternative]}; U1 counts pairs with x > y (ties 1/2), U2 = n1*n2 - U1"
     if not ties and n1 < EXACT_MAX_N and n2 < EXACT_MAX_N:
@@ -237,7 +279,7 @@ def _slides_test(smaller_u: float, n1: int, n2: int, sigma: float) -> tuple[floa
     return z, float(st.norm.sf(abs(z))), test
 
 
-def _mann_whitney(x: Sequence[Number], y: Sequence[Number], alternative: str, slides: bool) -> MannWhitney:
+def _mann_whitney(x: Sample, y: Sample, alternative: str, slides: bool) -> MannWhitney:
     xs, missing_x = _clean(x)
     ys, missing_y = _clean(y)
     n1, n2 = len(xs), len(ys)
@@ -259,16 +301,17 @@ def _mann_whitney(x: Sequence[Number], y: Sequence[Number], alternative: str, sl
             hl_ci=None,
             method=f"Mann-Whitney U not computed: a group has no values (n1 = {n1}, n2 = {n2}){missing}",
         )
-    u1 = _u1(xs, ys)
+    x_distinct, y_distinct = _distinct(xs), _distinct(ys)
+    ranked = _rank_sums(x_distinct, y_distinct)
+    u1 = ranked.u1
     u2 = n1 * n2 - u1
-    sigma = _u_sigma(xs, ys)
     if slides:
         u, exact = min(u1, u2), False
-        z, p, test = _slides_test(u, n1, n2, sigma)
+        z, p, test = _slides_test(u, n1, n2, ranked.sigma)
     else:
         u = u1
-        exact, z, p, test = _r_test(xs, ys, u1, sigma, alternative)
-    hl, ci = _hodges_lehmann(xs, ys)
+        exact, z, p, test = _r_test(xs, ys, ranked, alternative)
+    hl, ci = _shift_estimate(x_distinct, y_distinct)
     interval = (
         f"{CONFIDENCE:.0%} CI from the ordered differences with the critical value of U from the normal "
         "approximation (Hollander & Wolfe), ties ignored"
@@ -296,7 +339,7 @@ def _mann_whitney(x: Sequence[Number], y: Sequence[Number], alternative: str, sl
     )
 
 
-def mann_whitney(x: Sequence[Number], y: Sequence[Number], alternative: Alternative = "two-sided") -> MannWhitney:
+def mann_whitney(x: Sample, y: Sample, alternative: Alternative = "two-sided") -> MannWhitney:
     """Mann-Whitney U test of x against y with the conventions of R's ``wilcox.test`` (see the module docstring).
 
     ``alternative="greater"`` tests whether x tends to be larger than y. The reported U is U1, the one for x.
@@ -305,7 +348,7 @@ def mann_whitney(x: Sequence[Number], y: Sequence[Number], alternative: Alternat
     return _mann_whitney(x, y, alternative, slides=False)
 
 
-def slides_convention(x: Sequence[Number], y: Sequence[Number]) -> MannWhitney:
+def slides_convention(x: Sample, y: Sample) -> MannWhitney:
     """The convention behind the original study's slides: min(U1, U2) with a one-sided asymptotic p.
 
     This was ``scipy.stats.mannwhitneyu`` before 1.7 (``alternative=None``, ``use_continuity=True``): normal
@@ -344,7 +387,7 @@ class Tost:
         )
 
 
-def tost_mann_whitney(x: Sequence[Number], y: Sequence[Number], margin: float, alpha: float = 0.05) -> Tost:
+def tost_mann_whitney(x: Sample, y: Sample, margin: float, alpha: float = 0.05) -> Tost:
     """Equivalence test of the location shift of x relative to y, by two one-sided Mann-Whitney tests.
 
     Construction (as in the original study's package, margin 1 there):
@@ -355,9 +398,9 @@ def tost_mann_whitney(x: Sequence[Number], y: Sequence[Number], margin: float, a
     """
     if not margin > 0:
         raise ValueError(f"the equivalence margin must be positive, got {margin}")
-    xs = [None if v is None else float(v) for v in x]
-    lower = mann_whitney([v if v is None else v + margin for v in xs], y, "greater")
-    upper = mann_whitney([v if v is None else v - margin for v in xs], y, "less")
+    xs = _floats(x)  # a missing value stays NaN when shifted, and is dropped and counted as before
+    lower = mann_whitney(xs + margin, y, "greater")
+    upper = mann_whitney(xs - margin, y, "less")
     p = None if lower.p is None or upper.p is None else max(lower.p, upper.p)
     return Tost(
         margin=margin,
@@ -406,9 +449,7 @@ class SignedRank:
         return ", ".join(parts)
 
 
-def wilcoxon_signed_rank(
-    a: Sequence[Number], b: Sequence[Number], alternative: Alternative = "two-sided"
-) -> SignedRank:
+def wilcoxon_signed_rank(a: Sample, b: Sample, alternative: Alternative = "two-sided") -> SignedRank:
     """Paired Wilcoxon signed-rank test of a - b with R's defaults, p from ``scipy.stats.wilcoxon``.
 
     Pairs with a missing value are dropped; zero differences are dropped (Wilcoxon's method, R's default). Exact p
@@ -499,7 +540,7 @@ class PairedT:
         )
 
 
-def paired_t(a: Sequence[Number], b: Sequence[Number], alternative: Alternative = "two-sided") -> PairedT:
+def paired_t(a: Sample, b: Sample, alternative: Alternative = "two-sided") -> PairedT:
     """Paired t-test of the mean of a - b against 0 (``scipy.stats.ttest_rel``), as the original study ran it.
 
     Pairs with a missing value are dropped. With fewer than two pairs, or differences without variance, t is
@@ -553,7 +594,7 @@ def paired_t(a: Sequence[Number], b: Sequence[Number], alternative: Alternative 
 # More than two arms: Kruskal-Wallis and Dunn
 
 
-def _clean_groups(groups: Mapping[str, Sequence[Number]]) -> tuple[dict[str, np.ndarray], str]:
+def _clean_groups(groups: Mapping[str, Sample]) -> tuple[dict[str, np.ndarray], str]:
     """Non-empty groups with missing values dropped, and a note on what was dropped."""
     kept: dict[str, np.ndarray] = {}
     notes = []
@@ -590,7 +631,7 @@ class KruskalWallis:
         )
 
 
-def kruskal_wallis(groups: Mapping[str, Sequence[Number]]) -> KruskalWallis:
+def kruskal_wallis(groups: Mapping[str, Sample]) -> KruskalWallis:
     """Kruskal-Wallis H test (``scipy.stats.kruskal``: tie-corrected H, chi-squared with k - 1 df).
 
     Missing values are dropped and empty groups left out. Fewer than two groups left: not computed (None). All
@@ -654,7 +695,7 @@ class Dunn:
         return f"Dunn tests ({label}): " + "; ".join(pair.apa() for pair in self.pairs)
 
 
-def dunn(groups: Mapping[str, Sequence[Number]], adjust: Literal["holm", "none"] = "holm") -> Dunn:
+def dunn(groups: Mapping[str, Sample], adjust: Literal["holm", "none"] = "holm") -> Dunn:
     """Pairwise Dunn (1964) tests on the ranks of all groups pooled, two-sided, p adjusted by Holm.
 
     z = (mean rank a - mean rank b) / sqrt((N(N+1)/12 - sum(t^3 - t)/(12(N-1))) * (1/n_a + 1/n_b)), with t the
@@ -792,7 +833,7 @@ class Description:
         )
 
 
-def describe(values: Sequence[Number]) -> Description:
+def describe(values: Sample) -> Description:
     """n, missing, mean, SD (n - 1), median, quartiles (linear interpolation: R's type 7, numpy's default), IQR."""
     clean, n_missing = _clean(values)
     n = len(clean)
@@ -836,7 +877,7 @@ class LikertDistribution:
         return ", ".join(cells) + f", n = {self.n}"
 
 
-def likert_distribution(values: Sequence[Number], levels: Iterable[int] = range(1, 6)) -> LikertDistribution:
+def likert_distribution(values: Sample, levels: Iterable[int] = range(1, 6)) -> LikertDistribution:
     """How many answers fall on each level. Missing answers are dropped; values that are not a level are counted
     in ``n_out_of_range`` and left out of the shares."""
     clean, n_missing = _clean(values)

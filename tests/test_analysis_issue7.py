@@ -102,7 +102,8 @@ def test_the_analysis_can_split_by_stratum(full_lab):
     assert strata == ["experienced", "novice"]
     sizes = [report.build(dataset.load(experiment, dataset.Filters(stratum=s)))["n"] for s in strata]
     assert sum(sizes) == 12
-    assert all(row.stratum == "novice" for row in dataset.load(experiment, dataset.Filters(stratum="novice")).rows)
+    novices = dataset.load(experiment, dataset.Filters(stratum="novice")).participants
+    assert set(Participant.objects.filter(pk__in=novices.ids.tolist()).values_list("stratum", flat=True)) == {"novice"}
 
 
 def test_confidence_is_a_metric_when_asked(full_lab):

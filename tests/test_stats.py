@@ -519,3 +519,47 @@ def test_hodges_lehmann_from_value_counts_equals_the_brute_force_over_all_differ
         c = math.ceil(m / 2 - z * math.sqrt(m * (n1 + n2 + 1) / 12) - 0.5)
         expected_ci = (float(differences[c - 1]), float(differences[m - c])) if c >= 1 else None
         assert _hodges_lehmann(x, y) == (float(np.median(differences)), expected_ci)
+
+
+def test_u_and_its_tie_correction_from_value_counts_equal_counting_pairs_and_tie_runs():
+    """The counting route (distinct values with multiplicities) against U by counting pairs and sigma by hand."""
+    import numpy as np
+
+    from analysis.stats import _distinct, _rank_sums
+
+    rng = np.random.default_rng(1)
+    for trial in range(150):
+        n1, n2 = (int(n) for n in rng.integers(1, 25, 2))
+        if trial % 2:
+            x, y = rng.integers(0, 6, n1).astype(float), rng.integers(0, 6, n2).astype(float)
+        else:
+            x, y = rng.normal(size=n1), rng.normal(size=n2)
+        pooled = list(x) + list(y)
+        n = n1 + n2
+        tie_term = sum(t**3 - t for t in (pooled.count(v) for v in set(pooled)))
+        ranked = _rank_sums(_distinct(x), _distinct(y))
+        assert ranked.u1 == u_by_counting(x, y)
+        assert ranked.sigma == pytest.approx(math.sqrt(n1 * n2 / 12 * ((n + 1) - tie_term / (n * (n - 1)))))
+        assert ranked.ties == (len(set(pooled)) < n)
+
+
+def test_numpy_columns_with_nan_give_the_results_of_lists_with_none():
+    """The analysis passes numpy columns with NaN for a missing value; researchers' scripts pass lists with None."""
+    import numpy as np
+
+    rng = np.random.default_rng(2)
+    x, y = rng.integers(0, 6, 80).astype(float), rng.integers(0, 6, 70).astype(float)
+    x[[3, 17]] = np.nan
+    as_list = lambda a: [None if math.isnan(v) else float(v) for v in a]  # noqa: E731
+    xl, yl = as_list(x), as_list(y)
+    assert describe(x) == describe(xl) and describe(x).n_missing == 2
+    assert likert_distribution(x) == likert_distribution(xl)
+    assert mann_whitney(x, y, "greater") == mann_whitney(xl, yl, "greater")
+    assert slides_convention(x, y) == slides_convention(xl, yl)
+    assert tost_mann_whitney(x, y, 0.5) == tost_mann_whitney(xl, yl, 0.5)
+    assert wilcoxon_signed_rank(x[:70], y) == wilcoxon_signed_rank(xl[:70], yl)
+    assert paired_t(x[:70], y) == paired_t(xl[:70], yl)
+    assert kruskal_wallis({"a": x, "b": y}) == kruskal_wallis({"a": xl, "b": yl})
+    assert dunn({"a": x, "b": y, "c": y[:30]}) == dunn({"a": xl, "b": yl, "c": yl[:30]})
+    counts = rng.integers(0, 6, 60)  # integer columns (the counts of threats) as well
+    assert mann_whitney(counts, y) == mann_whitney(counts.tolist(), yl)
