@@ -11,7 +11,7 @@ Snapshots are shared by the threads of a worker: nothing may modify the instance
 import threading
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from experiment.models import STAGE_ORDER, Arm, Experiment, Placement, Questionnaire, QuestionnaireItem, Stage
 from threats.models import Diagram, MaterialSection, Scenario, Threat
@@ -32,7 +32,7 @@ class Content:
     threats: dict[int, Threat]
     # Per placement, the questionnaire and its items in order.
     questionnaires: dict[str, tuple[Questionnaire, list[QuestionnaireItem]]]
-    stages: list[Stage] = field(default_factory=list)
+    stages: list[Stage]
 
     def shown_diagrams(self, arm_id: int | None) -> list[Diagram]:
         return self.diagrams.get(arm_id, [])

@@ -8,7 +8,6 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from experiment import services, throttle
 from experiment.bots import BOT_HEADER, is_bot_token
 from experiment.codes import completion_code_for
-from experiment.content import Content, content_for, content_of
+from experiment.content import Content
 from experiment.forms import (
     ConsentForm,
     JoinForm,
@@ -29,8 +28,8 @@ from experiment.forms import (
     TrainingForm,
     UsefulnessForm,
 )
+from experiment.lookups import participant_by_code, session_by_join_code
 from experiment.models import LabSession, Participant, Placement, Stage
-from experiment.participants import participant_by_code
 from experiment.sources import sources_for
 from threats.models import STRIDE_PROPERTY
 
@@ -79,12 +78,12 @@ def _remembered(request: HttpRequest, session: LabSession) -> Participant | None
     return Participant.objects.filter(code=code, session=session).first() if code else None
 
 
-def _get_participant_or_404(code: uuid.UUID) -> Participant:
-    """The participant, its relations taken from the worker's content snapshot: one query in all."""
+def _participant_or_404(code: uuid.UUID) -> tuple[Participant, Content]:
+    """The participant and its experiment's content, its relations taken from the snapshot: one query in all."""
     found = participant_by_code(code)
     if found is None:
         raise Http404("No participant has this code.")
-    return found[0]
+    return found
 
 
 def _posted(request: HttpRequest):
@@ -136,18 +135,10 @@ def resume(request: HttpRequest) -> HttpResponse:
     return _remembering(redirect(stage_url(participant)), participant)
 
 
-def _session_by_join_code(join_code: str) -> LabSession | None:
-    """The lab session, its experiment taken from the worker's content snapshot."""
-    session = LabSession.objects.annotate(content_ref=F("experiment__content_key")).filter(join_code=join_code).first()
-    if session is not None:
-        session.experiment = content_for(session.experiment_id, session.content_ref).experiment
-    return session
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 def consent(request: HttpRequest, join_code: str) -> HttpResponse:
-    session = _session_by_join_code(join_code.upper())
+    session = session_by_join_code(join_code.upper())
     if session is None:
         if throttle.is_blocked(request):
             return _too_many_guesses(request)
@@ -181,7 +172,8 @@ def declined(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def participant_home(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
-    return redirect(stage_url(_get_participant_or_404(code)))
+    participant, _content = _participant_or_404(code)
+    return redirect(stage_url(participant))
 
 
 def _material_context(participant: Participant, content: Content) -> dict:
@@ -198,7 +190,7 @@ def _material_context(participant: Participant, content: Content) -> dict:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def training(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
-    participant = _get_participant_or_404(code)
+    participant, content = _participant_or_404(code)
     if not _at_stage(request, participant, Stage.TRAINING):
         return redirect(stage_url(participant))
     form = TrainingForm(_posted(request))
@@ -212,17 +204,16 @@ def training(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
             )
         else:
             return redirect(stage_url(participant))
-    context = {**_material_context(participant, content_of(participant.session.experiment)), "form": form}
+    context = {**_material_context(participant, content), "form": form}
     return render(request, "experiment/training.html", context, status=400 if form.errors else 200)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def threats(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
-    participant = _get_participant_or_404(code)
+    participant, content = _participant_or_404(code)
     if not _at_stage(request, participant, Stage.THREATS):
         return redirect(stage_url(participant))
-    content = content_of(participant.session.experiment)
     form = ThreatAnswersForm(
         content.threats_in_order(participant.threat_order),
         _posted(request),
@@ -243,10 +234,9 @@ def threats(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def usefulness(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
-    participant = _get_participant_or_404(code)
+    participant, content = _participant_or_404(code)
     if not _at_stage(request, participant, Stage.USEFULNESS):
         return redirect(stage_url(participant))
-    content = content_of(participant.session.experiment)
     form = UsefulnessForm(sources_for(content.shown_diagrams(participant.arm_id)), _posted(request))
     if request.method == "POST" and form.is_valid():
         completion = services.submit_usefulness(participant, form.ratings(), form.cleaned_data["comment"])
@@ -259,10 +249,9 @@ def usefulness(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 
 
 def _questionnaire(request: HttpRequest, code: uuid.UUID, stage: Stage, placement: Placement) -> HttpResponse:
-    participant = _get_participant_or_404(code)
+    participant, content = _participant_or_404(code)
     if not _at_stage(request, participant, stage):
         return redirect(stage_url(participant))
-    content = content_of(participant.session.experiment)
     questionnaire, items = content.questionnaires[placement]
     form = QuestionnaireForm(items, _posted(request))
     if request.method == "POST" and form.is_valid():
@@ -292,7 +281,7 @@ def exit_questionnaire(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 
 @require_GET
 def done(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
-    participant = _get_participant_or_404(code)
+    participant, _content = _participant_or_404(code)
     if participant.stage != Stage.DONE:
         return redirect(stage_url(participant))
     completion_code = completion_code_for(str(participant.code))
@@ -302,8 +291,8 @@ def done(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 @require_GET
 def diagram_svg(request: HttpRequest, code: uuid.UUID, slug: str) -> HttpResponse:
     """A diagram of the participant's arm, as an image; diagrams of other arms are not there (404)."""
-    participant = _get_participant_or_404(code)
-    shown = content_of(participant.session.experiment).shown_diagrams(participant.arm_id)
+    participant, content = _participant_or_404(code)
+    shown = content.shown_diagrams(participant.arm_id)
     diagram = next((d for d in shown if d.slug == slug), None)
     if diagram is None:
         return HttpResponse(status=404)

@@ -1,16 +1,18 @@
-"""The participant a student page is for, found by its code in one query compiled once per worker.
+"""What a student request starts from: the participant (by its code) or the lab session (by its join code), with the
+experiment's content from the worker's snapshot (experiment/content.py).
 
-Every student request starts here. Through the ORM (``select_related`` of the session and the experiment) the
-lookup cost a millisecond of Python per request, most of it compiling the same SQL again; this raw query names
-the same columns and lets Django convert them, in a quarter of the time. The session comes back with only its id
-and experiment (other fields load on first use), and the experiment, the arm and the content come from the
-worker's snapshot (experiment/content.py).
+The participant is found in one query compiled once per worker. Through the ORM (``select_related`` of the session
+and the experiment) the lookup cost a millisecond of Python per request, most of it compiling the same SQL again;
+this raw query names the same columns and lets Django convert them, in a quarter of the time. The session comes
+back with only its id and experiment (other fields load on first use); the experiment and the arm are the
+snapshot's.
 """
 
 import functools
 import uuid
 
 from django.db import connection
+from django.db.models import F
 
 from experiment.content import Content, content_for
 from experiment.models import Experiment, LabSession, Participant
@@ -47,3 +49,11 @@ def participant_by_code(code: uuid.UUID) -> tuple[Participant, Content] | None:
     if participant.arm_id is not None:
         participant.arm = content.arms[participant.arm_id]
     return participant, content
+
+
+def session_by_join_code(join_code: str) -> LabSession | None:
+    """The lab session with this join code, its experiment the snapshot's (no join of the experiment's columns)."""
+    session = LabSession.objects.annotate(content_ref=F("experiment__content_key")).filter(join_code=join_code).first()
+    if session is not None:
+        session.experiment = content_for(session.experiment_id, session.content_ref).experiment
+    return session
