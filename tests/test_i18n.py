@@ -106,12 +106,17 @@ def page_text(response) -> str:
     return response.content.decode()
 
 
+def assert_translated(text: str, language: str, page: str, expected: dict, english: dict) -> None:
+    """Every expected phrase of the page in that language is there, and none of its English ones."""
+    for phrase in expected[language][page]:
+        assert phrase in text, f"{page} in {language}: {phrase!r} is missing"
+    for phrase in english[page]:
+        assert phrase not in text, f"{page} in {language}: {phrase!r} is still in English"
+
+
 def assert_in_language(text: str, language: str, page: str) -> None:
     assert f'<html lang="{language}">' in text
-    for expected in EXPECTED[language][page]:
-        assert expected in text, f"{page} in {language}: {expected!r} is missing"
-    for english in ENGLISH[page]:
-        assert english not in text, f"{page} in {language}: {english!r} is still in English"
+    assert_translated(text, language, page, EXPECTED, ENGLISH)
 
 
 # -- the pages --------------------------------------------------------------------------------------------------------
@@ -291,10 +296,7 @@ def staff(user, language: str) -> Client:
 def assert_staff_page_in_language(text: str, language: str, page: str) -> None:
     # Admin's own base template adds dir="ltr" after the language; the join sheet is a page of its own.
     assert f'<html lang="{language}"' in text
-    for expected in STAFF_EXPECTED[language][page]:
-        assert expected in text, f"{page} in {language}: {expected!r} is missing"
-    for english in STAFF_ENGLISH[page]:
-        assert english not in text, f"{page} in {language}: {english!r} is still in English"
+    assert_translated(text, language, page, STAFF_EXPECTED, STAFF_ENGLISH)
 
 
 def admin_url(name: str, session) -> str:

@@ -497,6 +497,19 @@ def test_no_nan_reaches_a_report(report):
     assert "nan" not in text.lower() and "inf" not in text.lower()
 
 
+def _random_sample_pairs(seed: int, trials: int, max_n: int):
+    """Pairs of samples of 1 to max_n values: every other pair heavily tied (integers 0..5), the others continuous."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    for trial in range(trials):
+        n1, n2 = (int(n) for n in rng.integers(1, max_n, 2))
+        if trial % 2:
+            yield rng.integers(0, 6, n1).astype(float), rng.integers(0, 6, n2).astype(float)
+        else:
+            yield rng.normal(size=n1), rng.normal(size=n2)
+
+
 def test_hodges_lehmann_from_value_counts_equals_the_brute_force_over_all_differences():
     """The fast route (distinct values with multiplicities) against all n1*n2 differences sorted, by hand."""
     import math
@@ -506,13 +519,8 @@ def test_hodges_lehmann_from_value_counts_equals_the_brute_force_over_all_differ
 
     from analysis.stats import CONFIDENCE, _hodges_lehmann
 
-    rng = np.random.default_rng(0)
-    for trial in range(120):
-        n1, n2 = (int(n) for n in rng.integers(1, 30, 2))
-        if trial % 2:
-            x, y = rng.integers(0, 6, n1).astype(float), rng.integers(0, 6, n2).astype(float)
-        else:
-            x, y = rng.normal(size=n1), rng.normal(size=n2)
+    for x, y in _random_sample_pairs(seed=0, trials=120, max_n=30):
+        n1, n2 = len(x), len(y)
         differences = np.sort(np.subtract.outer(x, y).ravel())
         m = len(differences)
         z = st.norm.ppf(1 - (1 - CONFIDENCE) / 2)
@@ -523,17 +531,11 @@ def test_hodges_lehmann_from_value_counts_equals_the_brute_force_over_all_differ
 
 def test_u_and_its_tie_correction_from_value_counts_equal_counting_pairs_and_tie_runs():
     """The counting route (distinct values with multiplicities) against U by counting pairs and sigma by hand."""
-    import numpy as np
 
     from analysis.stats import _distinct, _rank_sums
 
-    rng = np.random.default_rng(1)
-    for trial in range(150):
-        n1, n2 = (int(n) for n in rng.integers(1, 25, 2))
-        if trial % 2:
-            x, y = rng.integers(0, 6, n1).astype(float), rng.integers(0, 6, n2).astype(float)
-        else:
-            x, y = rng.normal(size=n1), rng.normal(size=n2)
+    for x, y in _random_sample_pairs(seed=1, trials=150, max_n=25):
+        n1, n2 = len(x), len(y)
         pooled = list(x) + list(y)
         n = n1 + n2
         tie_term = sum(t**3 - t for t in (pooled.count(v) for v in set(pooled)))
