@@ -16,11 +16,11 @@ import asyncio
 import html as html_lib
 import random
 import re
-import ssl
 import time
 from dataclasses import dataclass, field
 
-import httpx
+import aiohttp
+from multidict import CIMultiDictProxy
 
 _INPUT = re.compile(r"<input\b[^>]*>", re.IGNORECASE)
 _ATTR = re.compile(r'([\w-]+)="([^"]*)"')
@@ -30,10 +30,6 @@ _TEXTAREA = re.compile(r'<textarea\b[^>]*\bname="([^"]+)"')
 _PARTICIPANT = re.compile(r"^/p/([0-9a-f-]{36})/(\w+)/$")
 _FORM_ERROR = re.compile(r"<li>(?:<a [^>]*>)?([^<]+)")
 _NOTICE = re.compile(r'<p class="alert alert-info">(.*?)</p>', re.DOTALL)
-
-# One TLS context for every client: httpx builds one per client otherwise, which costs milliseconds of CPU each,
-# taken from the two cores the server under test runs on. Nothing here speaks TLS.
-_SSL = ssl.create_default_context()
 
 
 @dataclass
@@ -45,6 +41,7 @@ class Sample:
     latency: float  # seconds, as the client measured it
     status: int  # 0: no response (connection refused, reset, timed out)
     server_us: int | None = None  # X-Bench-Time: time inside Django
+    cpu_us: int | None = None  # X-Bench-CPU: CPU time inside Django
     queries: int | None = None
     db_us: int | None = None  # X-Bench-DB-Time: time waiting on SQL
     error: str = ""
@@ -84,24 +81,36 @@ def _int(value: str | None) -> int | None:
     return int(value) if value else None
 
 
+@dataclass
+class Page:
+    """A response as the student's browser got it, read to the end."""
+
+    status_code: int
+    headers: CIMultiDictProxy
+    text: str
+
+
 class Browser:
-    """One student's browser: a connection pool, cookies, and a timing record of every request."""
+    """One student's browser: a connection pool, cookies, and a timing record of every request.
+
+    aiohttp, not httpx: the driver runs on the two cores the server under test runs on, and aiohttp's C parser
+    costs a third of httpx's CPU per request (0.2-0.3 ms against 0.75 ms, docs/performance.md).
+    """
 
     def __init__(self, base_url: str, recorder: Recorder, timeout: float = 30.0):
         self.base_url = base_url
         self.origin = "https://" + base_url.split("://", 1)[1]
         self.recorder = recorder
         self.cookies: dict[str, str] = {}
-        self.client = httpx.AsyncClient(
-            base_url=base_url,
-            verify=_SSL,
-            timeout=timeout,
-            follow_redirects=False,
+        self.client = aiohttp.ClientSession(
+            base_url,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            timeout=aiohttp.ClientTimeout(total=timeout),
             headers={"X-Forwarded-Proto": "https", "User-Agent": "threatlab-bench"},
         )
 
     async def close(self) -> None:
-        await self.client.aclose()
+        await self.client.close()
 
     def _headers(self, post: bool) -> dict[str, str]:
         headers = {}
@@ -111,8 +120,8 @@ class Browser:
             headers["Origin"] = self.origin
         return headers
 
-    def _keep_cookies(self, response: httpx.Response) -> None:
-        for header in response.headers.get_list("set-cookie"):
+    def _keep_cookies(self, response: Page) -> None:
+        for header in response.headers.getall("set-cookie", []):
             pair, *attributes = header.split(";")
             name, _, value = pair.strip().partition("=")
             expired = any(a.strip().lower() in ("max-age=0",) or "1970" in a for a in attributes if "=" in a)
@@ -121,13 +130,16 @@ class Browser:
             else:
                 self.cookies[name] = value
 
-    async def send(self, step: str, method: str, path: str, data: dict | None = None) -> httpx.Response | None:
+    async def send(self, step: str, method: str, path: str, data: dict | None = None) -> Page | None:
         """One request, timed and recorded; None when no response came back."""
         started = self.recorder.now()
         clock = time.perf_counter()
         try:
-            response = await self.client.request(method, path, data=data, headers=self._headers(method == "POST"))
-        except httpx.HTTPError as error:
+            async with self.client.request(
+                method, path, data=data, headers=self._headers(method == "POST"), allow_redirects=False
+            ) as raw:
+                response = Page(raw.status, raw.headers, await raw.text())
+        except (aiohttp.ClientError, TimeoutError) as error:
             latency = time.perf_counter() - clock
             self.recorder.samples.append(Sample(step, started, latency, 0, error=type(error).__name__))
             return None
@@ -141,6 +153,7 @@ class Browser:
                 latency,
                 response.status_code,
                 server_us=_int(headers.get("x-bench-time")),
+                cpu_us=_int(headers.get("x-bench-cpu")),
                 queries=_int(headers.get("x-bench-queries")),
                 db_us=_int(headers.get("x-bench-db-time")),
                 error="" if response.status_code < 400 else f"HTTP {response.status_code}",
@@ -244,7 +257,7 @@ class Lab:
 
     async def _until_page(
         self, student: Student, browser: Browser, step: str, method: str, path: str, data: dict | None = None
-    ) -> httpx.Response:
+    ) -> Page:
         """Send until a response that is not a server error comes back, as a person reloading would."""
         deadline = self.recorder.now() + self.retry_for
         attempt = 0
@@ -259,12 +272,12 @@ class Lab:
                 raise LabFailure(f"{step}: still failing after {attempt} tries ({status})")
             await asyncio.sleep(min(5.0, 0.5 * attempt) + student.rng.uniform(0, 0.5))
 
-    async def _submit(self, student: Student, browser: Browser, step: str, path: str, data: dict) -> httpx.Response:
+    async def _submit(self, student: Student, browser: Browser, step: str, path: str, data: dict) -> Page:
         if self.drop_hook is not None:
             await self.drop_hook(student, browser, step, path, data)
         return await self._until_page(student, browser, step, "POST", path, data)
 
-    async def _follow(self, student: Student, browser: Browser, response: httpx.Response) -> tuple[str, str]:
+    async def _follow(self, student: Student, browser: Browser, response: Page) -> tuple[str, str]:
         """Follow a redirect to the page it names; return (path, html) of the page the student now sees."""
         if response.status_code != 302:
             raise LabFailure(f"expected a redirect after a POST, got {response.status_code}")

@@ -47,6 +47,7 @@ class StepFigures:
     max_ms: float
     server_p50_ms: float
     server_p95_ms: float
+    cpu_mean_ms: float  # CPU inside Django, the mean: what the step costs the machine's throughput
     db_p50_ms: float
     queries_min: int | None
     queries_max: int | None
@@ -65,6 +66,7 @@ def step_figures(samples: list[Sample], reference_p50_ms: float | None = None) -
         ok = [s for s in group if 0 < s.status < 400]
         latencies = [s.latency * 1000 for s in ok]
         server = [s.server_us / 1000 for s in ok if s.server_us is not None]
+        cpu = [s.cpu_us / 1000 for s in ok if s.cpu_us is not None]
         queries = [s.queries for s in ok if s.queries is not None]
         p50 = percentile(latencies, 50)
         figures.append(
@@ -78,6 +80,7 @@ def step_figures(samples: list[Sample], reference_p50_ms: float | None = None) -
                 max_ms=max(latencies) if latencies else math.nan,
                 server_p50_ms=percentile(server, 50),
                 server_p95_ms=percentile(server, 95),
+                cpu_mean_ms=sum(cpu) / len(cpu) if cpu else math.nan,
                 db_p50_ms=percentile([s.db_us / 1000 for s in ok if s.db_us is not None], 50),
                 queries_min=min(queries) if queries else None,
                 queries_max=max(queries) if queries else None,
@@ -168,9 +171,9 @@ def capacity_table(rows: list[Capacity]) -> str:
 
 def steps_table(rows: list[StepFigures]) -> str:
     lines = [
-        "| step | requests | errors | p50 ms | p95 ms | p99 ms | max ms | server p50/p95 ms | SQL p50 ms | queries "
-        "| p50 / ref p50 |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| step | requests | errors | p50 ms | p95 ms | p99 ms | max ms | server p50/p95 ms | server CPU ms "
+        "| SQL p50 ms | queries | p50 / ref p50 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         queries = (
@@ -180,7 +183,8 @@ def steps_table(rows: list[StepFigures]) -> str:
         )
         lines.append(
             f"| {r.step} | {r.count} | {r.errors} | {_fmt(r.p50_ms)} | {_fmt(r.p95_ms)} | {_fmt(r.p99_ms)} | "
-            f"{_fmt(r.max_ms)} | {_fmt(r.server_p50_ms)}/{_fmt(r.server_p95_ms)} | {_fmt(r.db_p50_ms)} | {queries} | "
+            f"{_fmt(r.max_ms)} | {_fmt(r.server_p50_ms)}/{_fmt(r.server_p95_ms)} | {_fmt(r.cpu_mean_ms, 2)} | "
+            f"{_fmt(r.db_p50_ms)} | {queries} | "
             f"{_fmt(r.p50_vs_reference, 2)} |"
         )
     return "\n".join(lines)

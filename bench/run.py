@@ -117,6 +117,11 @@ async def calibrate(stack: Stack, seconds: float, concurrency: int, rounds: int 
     return rows
 
 
+async def _snapshot_at(recorder: Recorder, at: float, gunicorn_pid: int | None, postmaster: int | None):
+    await recorder.sleep_until(at)
+    return cpu.snapshot(recorder.now(), gunicorn_pid, postmaster)
+
+
 async def run_lab(
     stack: Stack, args: argparse.Namespace, log: fault_tools.FaultLog, postmaster: int | None
 ) -> tuple[Recorder, list[Student], dict]:
@@ -131,7 +136,11 @@ async def run_lab(
     stop = asyncio.Event()
     probe = asyncio.create_task(probe_reference(stack.base_url, stack.join_code, recorder, stop, every=0.2))
     lag = asyncio.create_task(loop_lag(recorder, stop))
-    before = cpu.snapshot(recorder.now(), stack.gunicorn.pid if stack.gunicorn else None, postmaster)
+    gunicorn_pid = stack.gunicorn.pid if stack.gunicorn else None
+    before = cpu.snapshot(recorder.now(), gunicorn_pid, postmaster)
+    # The cores at the end of the join window too: that window is where the machine runs out of them.
+    submit_opens = args.join_window + args.gap
+    middle = asyncio.create_task(_snapshot_at(recorder, submit_opens, gunicorn_pid, postmaster))
     server_faults = [f for f in args.fault if f != "client-drop"]
     injector = None
     if server_faults:
@@ -140,7 +149,9 @@ async def run_lab(
     try:
         await run_class(lab, students)
     finally:
-        after = cpu.snapshot(recorder.now(), stack.gunicorn.pid if stack.gunicorn else None, postmaster)
+        after = cpu.snapshot(recorder.now(), gunicorn_pid, postmaster)
+        if not middle.done():
+            middle.cancel()
         stop.set()
         await probe
         lags = await lag
@@ -148,6 +159,7 @@ async def run_lab(
             await injector
     load = {
         "cores_used": cpu.shares(before, after),
+        "cores_used_join_window": cpu.shares(before, middle.result()) if middle.done() else {},
         "driver_loop_lag_ms": {
             "p50": round(report.percentile(lags, 50) * 1000, 1),
             "p95": round(report.percentile(lags, 95) * 1000, 1),
@@ -263,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(report.steps_table(figures))
     print(
-        f"\nLoad: cores used on average {load['cores_used']}; driver event-loop lag (ms) {load['driver_loop_lag_ms']}"
+        f"\nLoad: cores used on average {load['cores_used']}; in the join window "
+        f"{load.get('cores_used_join_window')}; driver event-loop lag (ms) {load['driver_loop_lag_ms']}"
     )
     if results["failed_by_kind"]:
         print(f"Failed requests by kind: {results['failed_by_kind']}")
