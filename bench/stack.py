@@ -259,8 +259,7 @@ class Stack:
             "--error-logfile",
             str(self.tmp / "gunicorn.log"),
             "--capture-output",
-            "--access-logfile",
-            str(self.tmp / "access.log"),
+            # As deployed (Dockerfile): no access log; every request's figures are in the driver's samples.
         ]
         self.gunicorn = subprocess.Popen(
             command, cwd=REPO, env=self.env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
