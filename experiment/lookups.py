@@ -1,48 +1,64 @@
 """What a student request starts from: the participant (by its code) or the lab session (by its join code), with the
 experiment's content from the worker's snapshot (experiment/content.py).
 
-The participant is found in one query compiled once per worker. Through the ORM (``select_related`` of the session
-and the experiment) the lookup cost a millisecond of Python per request, most of it compiling the same SQL again;
-this raw query names the same columns and lets Django convert them, in a quarter of the time. The session comes
-back with only its id and experiment (other fields load on first use); the experiment and the arm are the
-snapshot's.
+Each lookup is one query whose SQL is written once per worker. Through the ORM (``select_related`` of the session
+and the experiment, or ``.first()``) a lookup cost up to a millisecond of Python per request, most of it compiling
+the same SQL again; these raw queries name the same columns and let Django convert them, in a quarter of the time.
+The participant's session comes back with only its id and experiment (other fields load on first use); the
+experiment and the arm are the snapshot's.
 """
 
 import functools
 import uuid
 
 from django.db import connection
-from django.db.models import F
 
 from experiment.content import Content, content_for
 from experiment.models import Experiment, LabSession, Participant
 
 
+def _columns(model, alias: str) -> str:
+    return ", ".join(f"{alias}.{connection.ops.quote_name(field.column)}" for field in model._meta.concrete_fields)
+
+
 @functools.cache
-def _sql(vendor: str) -> str:
+def _participant_sql(vendor: str, key: str) -> str:
+    """The participant whose ``key`` column matches, with its experiment's id and content key."""
     quote = connection.ops.quote_name
     participant, session, experiment = Participant._meta, LabSession._meta, Experiment._meta
-    columns = ", ".join(f"p.{quote(field.column)}" for field in participant.concrete_fields)
     return (
-        f"SELECT {columns}, s.{quote('experiment_id')} AS experiment_ref, e.{quote('content_key')} AS content_ref "
+        f"SELECT {_columns(Participant, 'p')}, s.{quote('experiment_id')} AS experiment_ref, "
+        f"e.{quote('content_key')} AS content_ref "
         f"FROM {quote(participant.db_table)} p "
         f"JOIN {quote(session.db_table)} s ON s.{quote('id')} = p.{quote('session_id')} "
         f"JOIN {quote(experiment.db_table)} e ON e.{quote('id')} = s.{quote('experiment_id')} "
-        f"WHERE p.{quote('code')} = %s"
+        f"WHERE p.{quote(key)} = %s"
     )
 
 
-def participant_by_code(code: uuid.UUID) -> tuple[Participant, Content] | None:
-    """The participant with this code and its experiment's content, or None."""
-    param = Participant._meta.get_field("code").get_db_prep_value(code, connection)
-    found = list(Participant.objects.raw(_sql(connection.vendor), [param]))
+@functools.cache
+def _session_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    session, experiment = LabSession._meta, Experiment._meta
+    return (
+        f"SELECT {_columns(LabSession, 's')}, e.{quote('content_key')} AS content_ref "
+        f"FROM {quote(session.db_table)} s "
+        f"JOIN {quote(experiment.db_table)} e ON e.{quote('id')} = s.{quote('experiment_id')} "
+        f"WHERE s.{quote('join_code')} = %s"
+    )
+
+
+def _content_key(value) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)  # SQLite hands back the stored text
+
+
+def _participant_by(key: str, value: uuid.UUID) -> tuple[Participant, Content] | None:
+    param = Participant._meta.get_field(key).get_db_prep_value(value, connection)
+    found = list(Participant.objects.raw(_participant_sql(connection.vendor, key), [param]))
     if not found:
         return None
     participant = found[0]
-    content_key = participant.content_ref
-    if not isinstance(content_key, uuid.UUID):  # SQLite hands back the stored text
-        content_key = uuid.UUID(content_key)
-    content = content_for(participant.experiment_ref, content_key)
+    content = content_for(participant.experiment_ref, _content_key(participant.content_ref))
     session = LabSession.from_db(connection.alias, ["id", "experiment_id"], [participant.session_id, content.key[0]])
     session.experiment = content.experiment
     participant.session = session
@@ -51,9 +67,22 @@ def participant_by_code(code: uuid.UUID) -> tuple[Participant, Content] | None:
     return participant, content
 
 
+def participant_by_code(code: uuid.UUID) -> tuple[Participant, Content] | None:
+    """The participant with this code and its experiment's content, or None."""
+    return _participant_by("code", code)
+
+
+def participant_by_entry_token(entry_token: uuid.UUID) -> Participant | None:
+    """The participant a consent form made (its entry token), or None: a replayed consent finds it here."""
+    found = _participant_by("entry_token", entry_token)
+    return found[0] if found else None
+
+
 def session_by_join_code(join_code: str) -> LabSession | None:
     """The lab session with this join code, its experiment the snapshot's (no join of the experiment's columns)."""
-    session = LabSession.objects.annotate(content_ref=F("experiment__content_key")).filter(join_code=join_code).first()
-    if session is not None:
-        session.experiment = content_for(session.experiment_id, session.content_ref).experiment
+    found = list(LabSession.objects.raw(_session_sql(connection.vendor), [join_code]))
+    if not found:
+        return None
+    session = found[0]
+    session.experiment = content_for(session.experiment_id, _content_key(session.content_ref)).experiment
     return session

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from experiment.assignment import next_slot, shuffled
 from experiment.codes import completion_code_for, new_join_code
 from experiment.content import content_of
+from experiment.lookups import participant_by_entry_token
 from experiment.models import (
     STAGE_TIMESTAMP,
     AllocationBlock,
@@ -124,7 +125,7 @@ def enrol(
     Raises AdmissionRefused when the session is not open, past its closing time, or full.
     """
     rng = rng or _system_random
-    existing = Participant.objects.filter(entry_token=entry_token).first()
+    existing = participant_by_entry_token(entry_token)
     if existing is not None:
         return existing
     # Everything that does not depend on the other participants is read before the lock, to keep it short.
@@ -153,7 +154,7 @@ def enrol(
             return participant
     except IntegrityError:
         # A concurrent POST of the same consent form won the race: its participant is the one.
-        winner = Participant.objects.filter(entry_token=entry_token).first()
+        winner = participant_by_entry_token(entry_token)
         if winner is None:
             raise
         return winner
