@@ -2,8 +2,12 @@
 
 import json
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from experiment.codes import normalise_join_code
@@ -19,6 +23,33 @@ LIKERT_LABELS = {
     4: _("4 very useful"),
     5: _("5 very useful, could not do without"),
 }
+
+
+# A questionnaire's or the threats' fields, built once per worker, content and language and shared by every form
+# of that content: building them again for each request was a tenth of those pages' CPU. Shared fields are never
+# changed per request; nothing in Django's validation or rendering changes a field, and what differs per
+# participant (the threat order) is in the form's declared fields, which Django copies for each form.
+_KEPT_FIELD_SETS = 200
+_shared_fields: OrderedDict[tuple, dict[str, forms.Field]] = OrderedDict()
+_shared_lock = threading.Lock()
+
+
+def _fields(share_key: Hashable | None, build: Callable[[], dict[str, forms.Field]]) -> dict[str, forms.Field]:
+    """The fields ``build`` makes, built once per ``share_key`` (a content key and more) and language."""
+    if share_key is None:
+        return build()
+    key = (share_key, get_language())
+    with _shared_lock:
+        fields = _shared_fields.get(key)
+        if fields is not None:
+            _shared_fields.move_to_end(key)
+            return fields
+    fields = build()
+    with _shared_lock:
+        _shared_fields[key] = fields
+        while len(_shared_fields) > _KEPT_FIELD_SETS:
+            _shared_fields.popitem(last=False)
+    return fields
 
 
 class JoinForm(forms.Form):
@@ -109,19 +140,38 @@ class TrainingForm(forms.Form):
 
 
 class ThreatAnswersForm(forms.Form):
-    """One explicit applicable / not applicable choice per threat, in the participant's stored order."""
+    """One explicit applicable / not applicable choice per threat, in the participant's stored order.
+
+    ``share_key`` (the experiment's content key) lets every form of that content share the threats' fields.
+    """
 
     shown_order = forms.CharField(widget=forms.HiddenInput)
     exposure = ExposureField()
 
-    def __init__(self, threats: list[Threat], *args, ask_confidence: bool = False, **kwargs):
+    def __init__(
+        self, threats: list[Threat], *args, ask_confidence: bool = False, share_key: Hashable = None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.threats = threats
         self.ask_confidence = ask_confidence
         self.expected_order = ",".join(str(t.pk) for t in threats)
         self.fields["shown_order"].initial = self.expected_order
+        key = None if share_key is None else ("threats", share_key, ask_confidence)
+        shared = _fields(key, lambda: self._threat_fields(threats, ask_confidence))
+        if any(threat_field_name(threat) not in shared for threat in threats):
+            # A list unlike the one the shared fields were built from (an order made before a threat was added).
+            shared = self._threat_fields(threats, ask_confidence)
+        # In the participant's order, so that errors are listed in the order the threats are shown.
         for threat in threats:
-            self.fields[threat_field_name(threat)] = forms.ChoiceField(
+            self.fields[threat_field_name(threat)] = shared[threat_field_name(threat)]
+            if ask_confidence:
+                self.fields[confidence_field_name(threat)] = shared[confidence_field_name(threat)]
+
+    @staticmethod
+    def _threat_fields(threats: list[Threat], ask_confidence: bool) -> dict[str, forms.Field]:
+        fields = {}
+        for threat in threats:
+            fields[threat_field_name(threat)] = forms.ChoiceField(
                 label=threat.ref,
                 choices=Choice.choices,
                 widget=forms.RadioSelect,
@@ -132,13 +182,14 @@ class ThreatAnswersForm(forms.Form):
             )
             if ask_confidence:
                 message = _("Rate how sure you are about %(ref)s from 1 to 5.") % {"ref": threat.ref}
-                self.fields[confidence_field_name(threat)] = forms.TypedChoiceField(
+                fields[confidence_field_name(threat)] = forms.TypedChoiceField(
                     label=_("How sure are you?"),
                     choices=CONFIDENCE_LABELS,
                     coerce=int,
                     widget=forms.RadioSelect,
                     error_messages={"required": message, "invalid_choice": message},
                 )
+        return fields
 
     def clean_shown_order(self) -> str:
         if self.cleaned_data["shown_order"] != self.expected_order:
@@ -226,12 +277,20 @@ def item_options(item: QuestionnaireItem) -> list[dict]:
 
 
 class QuestionnaireForm(forms.Form):
-    """An entry or exit questionnaire built from its items; every answer is stored as text."""
+    """An entry or exit questionnaire built from its items; every answer is stored as text.
 
-    def __init__(self, items: list[QuestionnaireItem], *args, **kwargs):
+    ``share_key`` (the experiment's content key and the placement) lets every form of that questionnaire share
+    its fields.
+    """
+
+    def __init__(self, items: list[QuestionnaireItem], *args, share_key: Hashable = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.items = items
-        for item in items:
+        self.fields.update(_fields(None if share_key is None else ("questionnaire", share_key), self._build))
+
+    def _build(self) -> dict[str, forms.Field]:
+        fields = {}
+        for item in self.items:
             options = item_options(item)
             labels = item.tr("option_labels") if item.options else None
             choices = [(str(o["value"]), (labels or {}).get(str(o["value"]), o["label"])) for o in options]
@@ -252,7 +311,8 @@ class QuestionnaireForm(forms.Form):
                         widget=forms.RadioSelect,
                         error_messages={"required": message, "invalid_choice": message},
                     )
-                self.fields[name] = field
+                fields[name] = field
+        return fields
 
     def responses(self) -> list[Response]:
         return [

@@ -218,6 +218,7 @@ def threats(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         content.threats_in_order(participant.threat_order),
         _posted(request),
         ask_confidence=content.experiment.ask_confidence,
+        share_key=content.key,
     )
     if request.method == "POST" and form.is_valid():
         answers = [services.ThreatAnswer(t.pk, pos, choice, sure) for t, pos, choice, sure in form.answers()]
@@ -253,7 +254,7 @@ def _questionnaire(request: HttpRequest, code: uuid.UUID, stage: Stage, placemen
     if not _at_stage(request, participant, stage):
         return redirect(stage_url(participant))
     questionnaire, items = content.questionnaires[placement]
-    form = QuestionnaireForm(items, _posted(request))
+    form = QuestionnaireForm(items, _posted(request), share_key=(content.key, placement))
     if request.method == "POST" and form.is_valid():
         if stage == Stage.ENTRY:
             stored = services.submit_entry(participant, form.responses())
