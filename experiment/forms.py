@@ -215,15 +215,13 @@ class ThreatAnswersForm(forms.Form):
             for position, threat in enumerate(self.threats, start=1)
         ]
 
+    def bound_fields_of(self, threat: Threat) -> tuple[forms.BoundField, forms.BoundField | None]:
+        """The threat's choice and, when asked, its confidence, as bound fields."""
+        confidence = self[confidence_field_name(threat)] if self.ask_confidence else None
+        return self[threat_field_name(threat)], confidence
+
     def bound_threats(self):
-        return [
-            (
-                threat,
-                self[threat_field_name(threat)],
-                self[confidence_field_name(threat)] if self.ask_confidence else None,
-            )
-            for threat in self.threats
-        ]
+        return [(threat, *self.bound_fields_of(threat)) for threat in self.threats]
 
 
 def rating_field_name(source: Source) -> str:
@@ -231,7 +229,11 @@ def rating_field_name(source: Source) -> str:
 
 
 class UsefulnessForm(forms.Form):
-    """The original's usefulness item: one 1..5 row per information source, and an optional comment."""
+    """The original's usefulness item: one 1..5 row per information source, and an optional comment.
+
+    ``share_key`` (the experiment's content key and the arm, whose diagrams are sources) lets every form of that
+    arm share the rating fields.
+    """
 
     comment = forms.CharField(
         label=_("Any comment on the lab (optional)"),
@@ -240,18 +242,26 @@ class UsefulnessForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, sources: list[Source], *args, **kwargs):
+    def __init__(self, sources: list[Source], *args, share_key: Hashable = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.sources = sources
-        for source in sources:
+        # The rating rows go before the comment, as the page shows them.
+        comment = self.fields.pop("comment")
+        self.fields.update(_fields(None if share_key is None else ("usefulness", share_key), self._rating_fields))
+        self.fields["comment"] = comment
+
+    def _rating_fields(self) -> dict[str, forms.Field]:
+        fields = {}
+        for source in self.sources:
             message = _("Rate %(source)s from 1 to 5.") % {"source": source.label}
-            self.fields[rating_field_name(source)] = forms.TypedChoiceField(
+            fields[rating_field_name(source)] = forms.TypedChoiceField(
                 label=source.label,
                 choices=list(LIKERT_LABELS.items()),
                 coerce=int,
                 widget=forms.RadioSelect,
                 error_messages={"required": message, "invalid_choice": message},
             )
+        return fields
 
     def ratings(self) -> dict[str, int]:
         return {source.key: self.cleaned_data[rating_field_name(source)] for source in self.sources}

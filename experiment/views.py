@@ -238,7 +238,11 @@ def usefulness(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     participant, content = _participant_or_404(code)
     if not _at_stage(request, participant, Stage.USEFULNESS):
         return redirect(stage_url(participant))
-    form = UsefulnessForm(sources_for(content.shown_diagrams(participant.arm_id)), _posted(request))
+    form = UsefulnessForm(
+        sources_for(content.shown_diagrams(participant.arm_id)),
+        _posted(request),
+        share_key=(content.key, participant.arm_id),
+    )
     if request.method == "POST" and form.is_valid():
         completion = services.submit_usefulness(participant, form.ratings(), form.cleaned_data["comment"])
         if completion is None:

@@ -77,6 +77,21 @@ def test_the_diagram_links_lead_to_the_participants_own_diagrams(client, make_pa
         assert response.status_code == 200 and response["Content-Type"].startswith("image/svg+xml")
 
 
+def test_each_participant_sees_the_cards_numbered_in_their_own_order(client, make_participant):
+    first, second = (_at(make_participant(), Stage.THREATS) for _ in range(2))
+    order = sorted(first.threat_order)
+    Participant.objects.filter(pk=first.pk).update(threat_order=order)
+    Participant.objects.filter(pk=second.pk).update(threat_order=order[::-1])
+    refs = dict(Threat.objects.values_list("pk", "ref"))
+
+    for participant, threat_ids in ((first, order), (second, order[::-1]), (first, order)):
+        html = _page(client, participant, "threats").content.decode()
+        numbered = [f"{position}. {refs[pk]}</h2>" for position, pk in enumerate(threat_ids, start=1)]
+        assert all(heading in html for heading in numbered), participant
+        assert [html.index(h) for h in numbered] == sorted(html.index(h) for h in numbered)
+        assert f'value="{",".join(map(str, threat_ids))}"' in html, "shown_order is the participant's"
+
+
 def test_answers_sent_back_with_an_error_stay_checked(client, make_participant):
     participant = _at(make_participant(), Stage.THREATS)
     _page(client, participant, "threats")  # the unanswered cards are now rendered and kept

@@ -13,8 +13,9 @@ from django.utils import translation
 
 from experiment import services
 from experiment.content import content_of
-from experiment.forms import QuestionnaireForm, ThreatAnswersForm, threat_field_name
-from experiment.models import Experiment, Placement, QuestionnaireItem, Stage
+from experiment.forms import QuestionnaireForm, ThreatAnswersForm, UsefulnessForm, threat_field_name
+from experiment.models import Arm, Experiment, Placement, QuestionnaireItem, Stage
+from experiment.sources import sources_for
 
 pytestmark = pytest.mark.django_db
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "kubernetes-pod-dfd.json"
@@ -57,6 +58,22 @@ def test_an_order_made_before_a_threat_was_added_still_gets_a_form(experiment):
 
     assert [k for k in newer.fields if k.startswith("threat_")] == [threat_field_name(t) for t in threats]
     assert [k for k in older.fields if k.startswith("threat_")] == [threat_field_name(t) for t in threats[:2]]
+
+
+def test_each_arm_rates_its_own_sources(experiment):
+    content = content_of(experiment)
+    dfd, control = (Arm.objects.get(experiment=experiment, slug=slug) for slug in ("dfd", "control"))
+
+    def form(arm, data=None):
+        return UsefulnessForm(sources_for(content.shown_diagrams(arm.pk)), data, share_key=(content.key, arm.pk))
+
+    assert "rating_diagram_dfd" in form(dfd).fields
+    assert "rating_diagram_dfd" not in form(control).fields
+    ratings = {name: "3" for name in form(control).fields if name.startswith("rating_")}
+    sent = form(control, {**ratings, "comment": "fine"})
+    assert sent.is_valid(), sent.errors
+    assert sent.ratings() == {name.removeprefix("rating_"): 3 for name in ratings}
+    assert list(form(dfd).fields)[-1] == "comment", "the comment comes after the ratings, as on the page"
 
 
 @pytest.fixture
