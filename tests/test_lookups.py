@@ -1,0 +1,66 @@
+"""The student lookups (experiment/lookups.py): raw SQL written once per worker, and on PostgreSQL prepared once per
+connection. A new connection, or one the server ended, must prepare again and never fail a student's request."""
+
+import pytest
+from django.db import close_old_connections, connection
+
+from experiment.lookups import participant_by_code, participant_by_entry_token, session_by_join_code
+from tests.conftest import on_postgres
+
+pytestmark = pytest.mark.django_db
+
+
+def test_each_lookup_finds_what_it_names_and_nothing_else(lab, make_participant):
+    participant = make_participant()
+    found, content = participant_by_code(participant.code)
+    assert (found.pk, found.session_id, content.experiment.pk) == (participant.pk, lab.pk, lab.experiment_id)
+    assert participant_by_entry_token(participant.entry_token).pk == participant.pk
+    assert session_by_join_code(lab.join_code).pk == lab.pk
+    assert participant_by_code(participant.entry_token) is None, "an entry token is not a participant code"
+    assert participant_by_entry_token(participant.code) is None
+    assert session_by_join_code(lab.join_code.lower()) is None
+
+
+postgres_only = pytest.mark.skipif(
+    not on_postgres(), reason="needs PostgreSQL: prepared statements are how the lookups run there"
+)
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_new_connection_prepares_the_lookups_again(make_participant):
+    participant = make_participant()
+    assert participant_by_code(participant.code) is not None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'threatlab_%%'")
+        assert cursor.fetchone()[0] >= 1
+
+    # A rollback keeps prepared statements; closing the connection does not.
+    connection.close()
+    assert participant_by_code(participant.code)[0].pk == participant.pk
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_the_server_ended_is_replaced_within_the_next_request(make_participant):
+    participant = make_participant()
+    assert participant_by_code(participant.code) is not None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        ended = cursor.fetchone()[0]
+    # What a PostgreSQL restart does to every connection: the server ends it.
+    other = connection.copy()
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [ended])
+    finally:
+        other.close()
+
+    # The next request starts as Django starts one: its first cursor checks the connection and reconnects.
+    assert connection.health_check_enabled, "CONN_HEALTH_CHECKS is on (config/settings.py)"
+    close_old_connections()
+    found = participant_by_code(participant.code)
+    assert found is not None and found[0].pk == participant.pk
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != ended
