@@ -1,6 +1,7 @@
 """Figures from the samples: percentiles per step, throughput, and ratios to the reference view."""
 
 import math
+import statistics
 from dataclasses import asdict, dataclass
 
 from bench.driver import Sample
@@ -129,15 +130,28 @@ class Capacity:
     server_p50_ms: float
     queries: int | None
     errors: int
-    speed_vs_reference: float  # this page's requests per second over the reference's (1 = as fast)
+    # This page's requests per second over the reference's (1 = as fast): the median of the rounds' ratios, each
+    # round's page against the reference measured moments before it, so a machine that gets busier or quieter
+    # between rounds moves both sides of a ratio alike.
+    speed_vs_reference: float
+    ratio_low: float  # the lowest and highest of the rounds' ratios: how much the machine moved them
+    ratio_high: float
     server_time_ratio: float  # reference's server time over this page's (1 = as fast)
+    round_rps: tuple[float, ...] = ()
 
 
-def capacity(step: str, samples: list[Sample], seconds: float, reference: "Capacity | None") -> Capacity:
+def capacity(
+    step: str, samples: list[Sample], seconds: float, reference: "Capacity | None", round_rps: list[float]
+) -> Capacity:
     ok = [s for s in samples if 0 < s.status < 400]
     server = percentile([s.server_us / 1000 for s in ok if s.server_us is not None], 50)
     rps = len(ok) / seconds if seconds else 0.0
     queries = [s.queries for s in ok if s.queries is not None]
+    ratios = (
+        [page / ref for page, ref in zip(round_rps, reference.round_rps, strict=True) if ref]
+        if reference
+        else [1.0] * len(round_rps)
+    )
     return Capacity(
         step=step,
         rps=rps,
@@ -145,8 +159,11 @@ def capacity(step: str, samples: list[Sample], seconds: float, reference: "Capac
         server_p50_ms=server,
         queries=max(queries) if queries else None,
         errors=len(samples) - len(ok),
-        speed_vs_reference=rps / reference.rps if reference else 1.0,
+        speed_vs_reference=statistics.median(ratios) if ratios else math.nan,
+        ratio_low=min(ratios, default=math.nan),
+        ratio_high=max(ratios, default=math.nan),
         server_time_ratio=reference.server_p50_ms / server if reference and server else 1.0,
+        round_rps=tuple(round_rps),
     )
 
 
@@ -158,12 +175,14 @@ def _fmt(value: float | None, digits: int = 1) -> str:
 
 def capacity_table(rows: list[Capacity]) -> str:
     lines = [
-        "| page (GET, back to back) | req/s | vs reference | p50 ms | server p50 ms | server time ratio | queries |",
+        "| page (GET, back to back) | req/s | vs reference (rounds) | p50 ms | server p50 ms | server time ratio "
+        "| queries |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
+        spread = f" ({_fmt(r.ratio_low, 2)}-{_fmt(r.ratio_high, 2)})" if r.ratio_low != r.ratio_high else ""
         lines.append(
-            f"| {r.step} | {_fmt(r.rps, 0)} | {_fmt(r.speed_vs_reference, 2)} | {_fmt(r.p50_ms)} | "
+            f"| {r.step} | {_fmt(r.rps, 0)} | {_fmt(r.speed_vs_reference, 2)}{spread} | {_fmt(r.p50_ms)} | "
             f"{_fmt(r.server_p50_ms)} | {_fmt(r.server_time_ratio, 2)} | {'-' if r.queries is None else r.queries} |"
         )
     return "\n".join(lines)

@@ -39,6 +39,9 @@ from bench.driver import (  # noqa: E402
 )
 from bench.stack import Server, Stack  # noqa: E402
 
+# Rounds of the capacity part; each page is compared with the reference of its own round.
+CAPACITY_ROUNDS = 5
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -55,7 +58,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--calibrate-seconds",
         type=float,
         default=1.0,
-        help="per page and round (3 rounds), back to back; 0 skips the capacity part",
+        help=f"per page and round ({CAPACITY_ROUNDS} rounds), back to back; 0 skips the capacity part",
     )
     parser.add_argument("--fault", action="append", default=[], choices=fault_tools.FAULTS, help="repeatable")
     parser.add_argument("--fault-at", type=float, help="when the first server fault hits (s; default mid-submit)")
@@ -79,7 +82,9 @@ def machine() -> dict:
     return {"cpus": os.cpu_count(), "memory": memory, "load_before": f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"}
 
 
-async def calibrate(stack: Stack, seconds: float, concurrency: int, rounds: int = 3) -> list[report.Capacity]:
+async def calibrate(
+    stack: Stack, seconds: float, concurrency: int, rounds: int = CAPACITY_ROUNDS
+) -> list[report.Capacity]:
     """The reference view and each student page GET, back to back: capacity and the ratio to the reference."""
     recorder = Recorder()
     lab = Lab(stack.base_url, stack.calibration_code, recorder)
@@ -103,15 +108,18 @@ async def calibrate(stack: Stack, seconds: float, concurrency: int, rounds: int 
     # Interleaved rounds, so a machine that gets busier or quieter meanwhile weighs on every page alike.
     samples: dict[str, list] = {step: [] for step, _path, _cookies in targets}
     elapsed: dict[str, float] = dict.fromkeys(samples, 0.0)
+    round_rps: dict[str, list[float]] = {step: [] for step in samples}
     for _round in range(rounds):
         for step, path, cookies in targets:
             recorded, seconds_taken = await closed_loop(stack.base_url, step, path, cookies, concurrency, seconds)
             samples[step] += recorded.samples
             elapsed[step] += seconds_taken
+            answered = sum(1 for s in recorded.samples if 0 < s.status < 400)
+            round_rps[step].append(answered / seconds_taken if seconds_taken else 0.0)
     rows: list[report.Capacity] = []
     reference = None
     for step, _path, _cookies in targets:
-        row = report.capacity(step, samples[step], elapsed[step], reference)
+        row = report.capacity(step, samples[step], elapsed[step], reference, round_rps[step])
         reference = reference or row
         rows.append(row)
     return rows
@@ -231,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows = asyncio.run(calibrate(stack, args.calibrate_seconds, concurrency))
                 results["capacity"] = [report.as_dict(r) for r in rows]
                 print(
-                    f"\nCapacity: GET back to back, {concurrency} clients, 3 interleaved rounds of "
+                    f"\nCapacity: GET back to back, {concurrency} clients, {CAPACITY_ROUNDS} interleaved rounds of "
                     f"{args.calibrate_seconds:g} s per page"
                 )
                 print(report.capacity_table(rows), flush=True)
