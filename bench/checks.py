@@ -136,6 +136,7 @@ def run_checks(conn, join_code: str, students: list[Student]) -> list[Check]:
         f"{len(shown)}/{n} students were shown a code; {len(set(shown) - set(codes))} not stored",
     )
 
+    check(*_diagrams(conn, session_id, students))
     if _rows(conn, "SELECT to_regclass('experiment_itemresponse') IS NOT NULL")[0][0]:
         check(*_questionnaires(conn, session_id, students))
     check(*_blocks(conn, session_id))
@@ -166,6 +167,33 @@ def _questionnaires(conn, session_id: int, students: list[Student]) -> tuple[str
         "questionnaire answers once, as sent",
         wrong == 0 and doubled == 0,
         f"{total} answers; {wrong} students differ from what they sent; {doubled} stored twice",
+    )
+
+
+def _diagrams(conn, session_id: int, students: list[Student]) -> tuple[str, bool, str]:
+    """Each student's browser loaded the diagrams of its arm, each once, and no other."""
+    of_arm: dict[int, set[str]] = {}
+    for arm_id, slug in _rows(
+        conn,
+        "SELECT ad.arm_id, d.slug FROM experiment_armdiagram ad JOIN threats_diagram d ON d.id = ad.diagram_id"
+        " JOIN experiment_arm a ON a.id = ad.arm_id JOIN experiment_labsession s ON s.experiment_id = a.experiment_id"
+        " WHERE s.id = %s",
+        session_id,
+    ):
+        of_arm.setdefault(arm_id, set()).add(slug)
+    arm_of = dict(
+        _rows(conn, "SELECT code::text, arm_id FROM experiment_participant WHERE session_id = %s", session_id)
+    )
+    wrong = [
+        s.index
+        for s in students
+        if len(s.diagrams) != len(set(s.diagrams)) or set(s.diagrams) != of_arm.get(arm_of.get(s.participant), set())
+    ]
+    loaded = sum(len(s.diagrams) for s in students)
+    return (
+        "every student loaded the diagrams of its arm",
+        not wrong,
+        f"{loaded} diagrams loaded; {len(wrong)} students loaded other diagrams than their arm's",
     )
 
 

@@ -18,13 +18,14 @@ import random
 import re
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urljoin
 
 import aiohttp
 from multidict import CIMultiDictProxy
 
 _INPUT = re.compile(r"<input\b[^>]*>", re.IGNORECASE)
 _ATTR = re.compile(r'([\w-]+)="([^"]*)"')
-_IMG = re.compile(r'<img\b[^>]*\bsrc="(/p/[^"]+\.svg)"')
+_IMG = re.compile(r'<img\b[^>]*\bsrc="([^"]+\.svg)"')
 _COMPLETION = re.compile(r'id="completion-code">([A-Z0-9-]+)<')
 _TEXTAREA = re.compile(r'<textarea\b[^>]*\bname="([^"]+)"')
 _PARTICIPANT = re.compile(r"^/p/([0-9a-f-]{36})/(\w+)/$")
@@ -215,6 +216,7 @@ class Student:
     comment: str = ""
     other_forms: dict[str, dict[str, str]] = field(default_factory=dict)  # stage -> fields sent (questionnaires)
     completion_code: str = ""
+    diagrams: list[str] = field(default_factory=list)  # the diagram images the browser loaded (their slugs)
     finished: bool = False
     failure: str = ""
     errors: int = 0  # requests that got no page or a 5xx page
@@ -327,8 +329,11 @@ class Lab:
             student.stages.append(stage)
             if not images_loaded and _IMG.search(html):
                 # The browser loads the diagrams once; they are cached (Cache-Control: private, max-age=3600).
-                for image in dict.fromkeys(_IMG.findall(html)):
-                    await self._until_page(student, browser, "diagram", "GET", image)
+                # Their addresses are relative to the page ("../diagrams/<slug>.svg").
+                for image in dict.fromkeys(urljoin(path, src) for src in _IMG.findall(html)):
+                    loaded = await self._until_page(student, browser, "diagram", "GET", image)
+                    if loaded.status_code == 200:
+                        student.diagrams.append(image.rsplit("/", 1)[1].removesuffix(".svg"))
                 images_loaded = True
             if stage == student.stop_at:
                 return
