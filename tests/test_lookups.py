@@ -21,6 +21,12 @@ def test_each_lookup_finds_what_it_names_and_nothing_else(lab, make_participant)
     assert session_by_join_code(lab.join_code.lower()) is None
 
 
+def _scalar(sql: str, params: tuple = ()):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
 postgres_only = pytest.mark.skipif(
     not on_postgres(), reason="needs PostgreSQL: prepared statements are how the lookups run there"
 )
@@ -31,9 +37,7 @@ postgres_only = pytest.mark.skipif(
 def test_a_new_connection_prepares_the_lookups_again(make_participant):
     participant = make_participant()
     assert participant_by_code(participant.code) is not None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'threatlab_%%'")
-        assert cursor.fetchone()[0] >= 1
+    assert _scalar("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'threatlab_%%'") >= 1
 
     # A rollback keeps prepared statements; closing the connection does not.
     connection.close()
@@ -45,9 +49,7 @@ def test_a_new_connection_prepares_the_lookups_again(make_participant):
 def test_a_connection_the_server_ended_is_replaced_within_the_next_request(make_participant):
     participant = make_participant()
     assert participant_by_code(participant.code) is not None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        ended = cursor.fetchone()[0]
+    ended = _scalar("SELECT pg_backend_pid()")
     # What a PostgreSQL restart does to every connection: the server ends it.
     other = connection.copy()
     try:
@@ -61,6 +63,4 @@ def test_a_connection_the_server_ended_is_replaced_within_the_next_request(make_
     close_old_connections()
     found = participant_by_code(participant.code)
     assert found is not None and found[0].pk == participant.pk
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        assert cursor.fetchone()[0] != ended
+    assert _scalar("SELECT pg_backend_pid()") != ended
