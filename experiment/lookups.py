@@ -55,7 +55,7 @@ def _content_key(value) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(value)  # SQLite hands back the stored text
 
 
-def _raw(model, name: str, sql: str, params: list) -> list:
+def prepared_raw(model, name: str, sql: str, params: list) -> list:
     """``model.objects.raw(sql, params)``; on PostgreSQL as the statement ``name``, prepared once per connection."""
     if connection.vendor != "postgresql":
         return list(model.objects.raw(sql, params))
@@ -77,7 +77,9 @@ def _raw(model, name: str, sql: str, params: list) -> list:
 
 def _participant_by(key: str, value: uuid.UUID) -> tuple[Participant, Content] | None:
     param = Participant._meta.get_field(key).get_db_prep_value(value, connection)
-    found = _raw(Participant, f"threatlab_participant_by_{key}", _participant_sql(connection.vendor, key), [param])
+    found = prepared_raw(
+        Participant, f"threatlab_participant_by_{key}", _participant_sql(connection.vendor, key), [param]
+    )
     if not found:
         return None
     participant = found[0]
@@ -103,7 +105,7 @@ def participant_by_entry_token(entry_token: uuid.UUID) -> Participant | None:
 
 def session_by_join_code(join_code: str) -> LabSession | None:
     """The lab session with this join code, its experiment the snapshot's (no join of the experiment's columns)."""
-    found = _raw(LabSession, "threatlab_session_by_join_code", _session_sql(connection.vendor), [join_code])
+    found = prepared_raw(LabSession, "threatlab_session_by_join_code", _session_sql(connection.vendor), [join_code])
     if not found:
         return None
     session = found[0]

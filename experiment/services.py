@@ -4,6 +4,7 @@ Stage moves are conditional updates (``stage=<expected>``): the row count says w
 double click or a replayed POST changes nothing. The unique constraints stay the final arbiter.
 """
 
+import functools
 import random
 import uuid
 import zlib
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from experiment.assignment import next_slot, shuffled
 from experiment.codes import completion_code_for, new_join_code
 from experiment.content import content_of
-from experiment.lookups import participant_by_entry_token
+from experiment.lookups import participant_by_entry_token, prepared_raw
 from experiment.models import (
     STAGE_TIMESTAMP,
     AllocationBlock,
@@ -90,12 +91,29 @@ def _serialise_allocation(session_id: int, stratum: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [session_id % 2**31, _stratum_lock_key(stratum)])
 
 
+@functools.cache
+def _last_block_sql(vendor: str) -> str:
+    """The stratum's last block and how many participants it holds, in one statement."""
+    quote = connection.ops.quote_name
+    block, participant = AllocationBlock._meta, Participant._meta
+    columns = ", ".join(f"b.{quote(field.column)}" for field in block.concrete_fields)
+    return (
+        f"SELECT {columns}, (SELECT count(*) FROM {quote(participant.db_table)} p "
+        f"WHERE p.{quote('block_id')} = b.{quote('id')}) AS filled "
+        f"FROM {quote(block.db_table)} b WHERE b.{quote('session_id')} = %s AND b.{quote('stratum')} = %s "
+        f"ORDER BY b.{quote('number')} DESC LIMIT 1"
+    )
+
+
 def _allocate(session_id: int, participant: Participant, stratum: str, arm_ids: list[int], rng: random.Random) -> None:
     """Give the participant the next slot of the stratum's open block. Call it last in the transaction: the
     stratum's lock is held from here until the commit."""
     _serialise_allocation(session_id, stratum)
-    block = AllocationBlock.objects.filter(session_id=session_id, stratum=stratum).order_by("-number").first()
-    filled = block.participants.count() if block else 0
+    found = prepared_raw(
+        AllocationBlock, "threatlab_last_block", _last_block_sql(connection.vendor), [session_id, stratum]
+    )
+    block = found[0] if found else None
+    filled = block.filled if block else 0
     slot = next_slot(block.arm_sequence if block else None, filled, arm_ids, rng)
     if slot.new_block is not None:
         block = AllocationBlock.objects.create(
@@ -194,6 +212,26 @@ def stratum_for(experiment: Experiment, responses: list[Response]) -> str:
     return experiment.strata.get(value, value)
 
 
+@functools.cache
+def _lock_sql(vendor: str, for_update: bool) -> str:
+    quote = connection.ops.quote_name
+    return f"SELECT 1 FROM {quote(Participant._meta.db_table)} WHERE {quote('id')} = %s AND {quote('stage')} = %s" + (
+        " FOR UPDATE" if for_update else ""
+    )
+
+
+def _lock_at_stage(participant_id: int, stage: Stage) -> bool:
+    """Lock the participant's row until the transaction ends, if it is still at ``stage``; False if not.
+
+    SQLite has no row locks: its IMMEDIATE transactions already let one writer in at a time.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _lock_sql(connection.vendor, connection.features.has_select_for_update), [participant_id, stage.value]
+        )
+        return cursor.fetchone() is not None
+
+
 def submit_entry(participant: Participant, responses: list[Response], rng: random.Random | None = None) -> bool:
     """Store the entry questionnaire, then assign the arm (in the stratum its answer picks). False if done already."""
     rng = rng or _system_random
@@ -203,11 +241,11 @@ def submit_entry(participant: Participant, responses: list[Response], rng: rando
     with transaction.atomic():
         # The participant's row lock turns a second tab's submit away; the answers go in before the allocation,
         # whose lock lasts until the commit.
-        current = Participant.objects.select_for_update().filter(pk=participant.pk, stage=Stage.ENTRY).first()
-        if current is None:
+        if not _lock_at_stage(participant.pk, Stage.ENTRY):
             return False
+        current = Participant(pk=participant.pk, session_id=participant.session_id)
         ItemResponse.objects.bulk_create(
-            ItemResponse(participant=current, item_id=r.item_id, row=r.row, value=r.value) for r in responses
+            ItemResponse(participant_id=current.pk, item_id=r.item_id, row=r.row, value=r.value) for r in responses
         )
         _allocate(current.session_id, current, stratum, arm_ids, rng)
         current.stage = Stage.TRAINING

@@ -101,7 +101,8 @@ def test_a_double_submit_from_two_tabs_stores_the_answers_once(lab):
     assert answers.values("choice").distinct().count() == 1
 
 
-def test_forty_entry_questionnaires_submitted_at_once_fill_balanced_blocks_per_stratum(db):
+def _stratified_lab():
+    """The Kubernetes experiment (its entry questionnaire picks the stratum), an open session, its stratum item."""
     from io import StringIO
     from pathlib import Path
 
@@ -116,8 +117,30 @@ def test_forty_entry_questionnaires_submitted_at_once_fill_balanced_blocks_per_s
     )
     experiment = Experiment.objects.get(slug="kubernetes-pod-dfd")
     session = services.create_session(experiment, open_now=True)
+    return session, QuestionnaireItem.objects.get(questionnaire__experiment=experiment, key="k8s_experience")
+
+
+def test_an_entry_questionnaire_sent_from_two_tabs_at_once_is_stored_and_allocated_once(db):
+    from experiment.models import ItemResponse
+
+    session, item = _stratified_lab()
+    participant = services.enrol(session, uuid.uuid4())
+
+    def submit(i: int) -> bool:
+        me = Participant.objects.select_related("session__experiment").get(pk=participant.pk)
+        return services.submit_entry(me, [services.Response(item.pk, "", "none" if i % 2 else "professional")])
+
+    results = run_at_once(8, submit)
+    assert sorted(results) == [False] * 7 + [True]
+    assert ItemResponse.objects.filter(participant=participant).count() == 1
+    participant.refresh_from_db()
+    assert participant.stage == "training" and participant.arm_id is not None
+    assert participant.block.participants.count() == 1, "one slot taken, not one per tab"
+
+
+def test_forty_entry_questionnaires_submitted_at_once_fill_balanced_blocks_per_stratum(db):
+    session, item = _stratified_lab()
     participants = [services.enrol(session, uuid.uuid4()) for _ in range(40)]
-    item = QuestionnaireItem.objects.get(questionnaire__experiment=experiment, key="k8s_experience")
 
     def submit(i: int) -> bool:
         me = Participant.objects.select_related("session__experiment").get(pk=participants[i].pk)
