@@ -8,16 +8,12 @@ participant's own query reads the key, so a worker never shows content older tha
 Snapshots are shared by the threads of a worker: nothing may modify the instances they hold.
 """
 
-import threading
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 
+from experiment.memo import WorkerMemo
 from experiment.models import STAGE_ORDER, Arm, Experiment, Placement, Questionnaire, QuestionnaireItem, Stage
 from threats.models import Diagram, MaterialSection, Scenario, Threat
-
-# Experiments whose content a worker keeps; a server runs a handful at once, each a few hundred kilobytes.
-_KEPT = 32
 
 
 @dataclass(frozen=True)
@@ -77,8 +73,8 @@ def _read(experiment: Experiment, key: tuple[int, uuid.UUID]) -> Content:
     )
 
 
-_snapshots: OrderedDict[tuple[int, uuid.UUID], Content] = OrderedDict()
-_lock = threading.Lock()
+# Experiments whose content a worker keeps; a server runs a handful at once, each a few hundred kilobytes.
+_snapshots: WorkerMemo[Content] = WorkerMemo(kept=32)
 
 
 def content_of(experiment: Experiment) -> Content:
@@ -88,15 +84,4 @@ def content_of(experiment: Experiment) -> Content:
 
 def content_for(experiment_id: int, content_key: uuid.UUID) -> Content:
     key = (experiment_id, content_key)
-    with _lock:
-        snapshot = _snapshots.get(key)
-        if snapshot is not None:
-            _snapshots.move_to_end(key)
-            return snapshot
-    # Read outside the lock: two threads may both read a new key once; the results are the same.
-    snapshot = _read(Experiment.objects.get(pk=experiment_id), key)
-    with _lock:
-        _snapshots[key] = snapshot
-        while len(_snapshots) > _KEPT:
-            _snapshots.popitem(last=False)
-    return snapshot
+    return _snapshots.get(key, lambda: _read(Experiment.objects.get(pk=experiment_id), key))

@@ -2,8 +2,6 @@
 
 import json
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 from django import forms
@@ -11,6 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from experiment.codes import normalise_join_code
+from experiment.memo import WorkerMemo
 from experiment.models import Choice, ItemKind, LabSession, QuestionnaireItem
 from experiment.services import Response
 from experiment.sources import Source
@@ -29,27 +28,17 @@ LIKERT_LABELS = {
 # of that content: building them again for each request was a tenth of those pages' CPU. Shared fields are never
 # changed per request; nothing in Django's validation or rendering changes a field, and what differs per
 # participant (the threat order) is in the form's declared fields, which Django copies for each form.
-_KEPT_FIELD_SETS = 200
-_shared_fields: OrderedDict[tuple, dict[str, forms.Field]] = OrderedDict()
-_shared_lock = threading.Lock()
+_shared_fields: WorkerMemo[dict[str, forms.Field]] = WorkerMemo(kept=200)
 
 
-def _fields(share_key: Hashable | None, build: Callable[[], dict[str, forms.Field]]) -> dict[str, forms.Field]:
-    """The fields ``build`` makes, built once per ``share_key`` (a content key and more) and language."""
+def _fields(
+    kind: str, share_key: Hashable | None, build: Callable[[], dict[str, forms.Field]]
+) -> dict[str, forms.Field]:
+    """The fields ``build`` makes, built once per kind of form, ``share_key`` (a content key and more) and language;
+    built for this form alone without a key."""
     if share_key is None:
         return build()
-    key = (share_key, get_language())
-    with _shared_lock:
-        fields = _shared_fields.get(key)
-        if fields is not None:
-            _shared_fields.move_to_end(key)
-            return fields
-    fields = build()
-    with _shared_lock:
-        _shared_fields[key] = fields
-        while len(_shared_fields) > _KEPT_FIELD_SETS:
-            _shared_fields.popitem(last=False)
-    return fields
+    return _shared_fields.get((kind, share_key, get_language()), build)
 
 
 class JoinForm(forms.Form):
@@ -156,8 +145,8 @@ class ThreatAnswersForm(forms.Form):
         self.ask_confidence = ask_confidence
         self.expected_order = ",".join(str(t.pk) for t in threats)
         self.fields["shown_order"].initial = self.expected_order
-        key = None if share_key is None else ("threats", share_key, ask_confidence)
-        shared = _fields(key, lambda: self._threat_fields(threats, ask_confidence))
+        key = None if share_key is None else (share_key, ask_confidence)
+        shared = _fields("threats", key, lambda: self._threat_fields(threats, ask_confidence))
         if any(threat_field_name(threat) not in shared for threat in threats):
             # A list unlike the one the shared fields were built from (an order made before a threat was added).
             shared = self._threat_fields(threats, ask_confidence)
@@ -247,7 +236,7 @@ class UsefulnessForm(forms.Form):
         self.sources = sources
         # The rating rows go before the comment, as the page shows them.
         comment = self.fields.pop("comment")
-        self.fields.update(_fields(None if share_key is None else ("usefulness", share_key), self._rating_fields))
+        self.fields.update(_fields("usefulness", share_key, self._rating_fields))
         self.fields["comment"] = comment
 
     def _rating_fields(self) -> dict[str, forms.Field]:
@@ -296,7 +285,7 @@ class QuestionnaireForm(forms.Form):
     def __init__(self, items: list[QuestionnaireItem], *args, share_key: Hashable = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.items = items
-        self.fields.update(_fields(None if share_key is None else ("questionnaire", share_key), self._build))
+        self.fields.update(_fields("questionnaire", share_key, self._build))
 
     def _build(self) -> dict[str, forms.Field]:
         fields = {}

@@ -20,7 +20,8 @@ from experiment.content import Content, content_for
 from experiment.models import Experiment, LabSession, Participant
 
 
-def _columns(model, alias: str) -> str:
+def columns(model, alias: str) -> str:
+    """The model's columns, quoted, from the table named ``alias``: what ``model.objects.raw`` reads."""
     return ", ".join(f"{alias}.{connection.ops.quote_name(field.column)}" for field in model._meta.concrete_fields)
 
 
@@ -30,7 +31,7 @@ def _participant_sql(vendor: str, key: str) -> str:
     quote = connection.ops.quote_name
     participant, session, experiment = Participant._meta, LabSession._meta, Experiment._meta
     return (
-        f"SELECT {_columns(Participant, 'p')}, s.{quote('experiment_id')} AS experiment_ref, "
+        f"SELECT {columns(Participant, 'p')}, s.{quote('experiment_id')} AS experiment_ref, "
         f"e.{quote('content_key')} AS content_ref "
         f"FROM {quote(participant.db_table)} p "
         f"JOIN {quote(session.db_table)} s ON s.{quote('id')} = p.{quote('session_id')} "
@@ -44,7 +45,7 @@ def _session_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
     session, experiment = LabSession._meta, Experiment._meta
     return (
-        f"SELECT {_columns(LabSession, 's')}, e.{quote('content_key')} AS content_ref "
+        f"SELECT {columns(LabSession, 's')}, e.{quote('content_key')} AS content_ref "
         f"FROM {quote(session.db_table)} s "
         f"JOIN {quote(experiment.db_table)} e ON e.{quote('id')} = s.{quote('experiment_id')} "
         f"WHERE s.{quote('join_code')} = %s"

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from experiment.assignment import next_slot, shuffled
 from experiment.codes import completion_code_for, new_join_code
 from experiment.content import content_of
-from experiment.lookups import participant_by_entry_token, prepared_raw
+from experiment.lookups import columns, participant_by_entry_token, prepared_raw
 from experiment.models import (
     STAGE_TIMESTAMP,
     AllocationBlock,
@@ -96,9 +96,8 @@ def _last_block_sql(vendor: str) -> str:
     """The stratum's last block and how many participants it holds, in one statement."""
     quote = connection.ops.quote_name
     block, participant = AllocationBlock._meta, Participant._meta
-    columns = ", ".join(f"b.{quote(field.column)}" for field in block.concrete_fields)
     return (
-        f"SELECT {columns}, (SELECT count(*) FROM {quote(participant.db_table)} p "
+        f"SELECT {columns(AllocationBlock, 'b')}, (SELECT count(*) FROM {quote(participant.db_table)} p "
         f"WHERE p.{quote('block_id')} = b.{quote('id')}) AS filled "
         f"FROM {quote(block.db_table)} b WHERE b.{quote('session_id')} = %s AND b.{quote('stratum')} = %s "
         f"ORDER BY b.{quote('number')} DESC LIMIT 1"
@@ -215,9 +214,8 @@ def stratum_for(experiment: Experiment, responses: list[Response]) -> str:
 @functools.cache
 def _lock_sql(vendor: str, for_update: bool) -> str:
     quote = connection.ops.quote_name
-    return f"SELECT 1 FROM {quote(Participant._meta.db_table)} WHERE {quote('id')} = %s AND {quote('stage')} = %s" + (
-        " FOR UPDATE" if for_update else ""
-    )
+    sql = f"SELECT 1 FROM {quote(Participant._meta.db_table)} WHERE {quote('id')} = %s AND {quote('stage')} = %s"
+    return f"{sql} FOR UPDATE" if for_update else sql
 
 
 def _lock_at_stage(participant_id: int, stage: Stage) -> bool:

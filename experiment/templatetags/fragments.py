@@ -10,20 +10,18 @@ CSRF tokens, answers, errors) may be inside one.
 """
 
 import functools
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 
 from django import template
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
+from experiment.memo import WorkerMemo
+
 register = template.Library()
 
 # Enough for every fragment of a few experiments in three languages; the least recently used go first.
-_KEPT = 4000
-_rendered: OrderedDict[tuple, str] = OrderedDict()
-_lock = threading.Lock()
+_rendered: WorkerMemo[str] = WorkerMemo(kept=4000)
 
 
 class FragmentNode(template.Node):
@@ -43,18 +41,7 @@ class FragmentNode(template.Node):
 
 def remembered(key: tuple, render: Callable[[], str]) -> str:
     """What ``render`` returns, rendered once per worker for ``key`` and the active language."""
-    key = (*key, get_language())
-    with _lock:
-        html = _rendered.get(key)
-        if html is not None:
-            _rendered.move_to_end(key)
-            return html
-    html = mark_safe(render())
-    with _lock:
-        _rendered[key] = html
-        while len(_rendered) > _KEPT:
-            _rendered.popitem(last=False)
-    return html
+    return _rendered.get((*key, get_language()), lambda: mark_safe(render()))
 
 
 @register.tag
