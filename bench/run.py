@@ -167,7 +167,9 @@ async def run_lab(
             await injector
     load = {
         "cores_used": cpu.shares(before, after),
-        "cores_used_join_window": cpu.shares(before, middle.result()) if middle.done() else {},
+        "cores_used_join_window": cpu.shares(before, middle.result())
+        if middle.done() and not middle.cancelled()
+        else {},
         "driver_loop_lag_ms": {
             "p50": round(report.percentile(lags, 50) * 1000, 1),
             "p95": round(report.percentile(lags, 95) * 1000, 1),
