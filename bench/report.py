@@ -121,6 +121,54 @@ def throughput(samples: list[Sample], exclude: tuple[str, ...] = ("reference",))
 
 
 @dataclass(frozen=True)
+class Second:
+    """The requests a run sent in one second of it: how many, how slow, what they cost inside Django."""
+
+    start: int  # seconds since the run started
+    requests: int
+    p95_ms: float
+    django_cores: float  # CPU inside Django over this second, in cores (2 = both cores of this machine)
+    steps: tuple[tuple[str, int], ...]  # the steps sent in it, most first
+
+
+def slowest_seconds(samples: list[Sample], top: int = 3, exclude: tuple[str, ...] = ("reference",)) -> list[Second]:
+    """The ``top`` seconds whose requests had the highest p95, slowest first: where a run ran out of cores.
+
+    A request counts in the second it was sent. A p95 per step over a whole run says that a step was slow, not
+    when; a run that misses its target misses it in a few seconds, and what the class sent in them says why.
+    """
+    by_second: dict[int, list[Sample]] = {}
+    for sample in samples:
+        if sample.step not in exclude:
+            by_second.setdefault(int(sample.at), []).append(sample)
+    seconds = []
+    for start, group in by_second.items():
+        counts: dict[str, int] = {}
+        for sample in group:
+            counts[sample.step] = counts.get(sample.step, 0) + 1
+        seconds.append(
+            Second(
+                start=start,
+                requests=len(group),
+                p95_ms=percentile([s.latency * 1000 for s in group], 95),
+                django_cores=sum(s.cpu_us or 0 for s in group) / 1e6,
+                steps=tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0]))),
+            )
+        )
+    seconds.sort(key=lambda second: (-second.p95_ms, second.start))
+    return seconds[:top]
+
+
+def seconds_lines(seconds: list[Second], steps_shown: int = 4) -> list[str]:
+    return [
+        f"  {s.start}-{s.start + 1} s: {s.requests} requests, p95 {_fmt(s.p95_ms)} ms, "
+        f"{_fmt(s.django_cores, 2)} cores inside Django; "
+        + ", ".join(f"{step} {count}" for step, count in s.steps[:steps_shown])
+        for s in seconds
+    ]
+
+
+@dataclass(frozen=True)
 class Capacity:
     """A page requested back to back by several clients: what the server can do, and its ratio to the reference."""
 

@@ -264,8 +264,10 @@ def main(argv: list[str] | None = None) -> int:
 
     figures = report.step_figures(recorder.samples)
     flow = report.throughput(recorder.samples)
+    slowest = report.slowest_seconds(recorder.samples)
     results["steps"] = [report.as_dict(f) for f in figures]
     results["throughput"] = report.as_dict(flow)
+    results["slowest_seconds"] = [report.as_dict(second) for second in slowest]
     results["checks"] = [vars(c) for c in checks]
     results["errors"] = sum(f.errors for f in figures if f.step != "reference")
     results["unfinished"] = sum(1 for s in students if not s.finished)
@@ -295,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Throughput: {flow.requests} requests in {flow.seconds:.1f} s, mean {flow.mean_rps:.1f} req/s, "
         f"peak {flow.peak_rps_1s:.0f} req/s (1 s) / {flow.peak_rps_10s:.1f} req/s (10 s)"
     )
+    print("Slowest seconds (p95 of the requests sent in them):")
+    print("\n".join(report.seconds_lines(slowest)))
     print("\nChecks:")
     for c in checks:
         print(f"  [{'ok' if c.ok else 'FAIL'}] {c.name}: {c.detail}")
