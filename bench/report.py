@@ -179,8 +179,8 @@ class Capacity:
     queries: int | None
     errors: int
     # This page's requests per second over the reference's (1 = as fast): the median of the rounds' ratios, each
-    # round's page against the reference measured moments before it, so a machine that gets busier or quieter
-    # between rounds moves both sides of a ratio alike.
+    # round's page against the mean of the reference measured just before and just after it, so a machine that
+    # gets busier or quieter moves both sides of a ratio alike.
     speed_vs_reference: float
     ratio_low: float  # the lowest and highest of the rounds' ratios: how much the machine moved them
     ratio_high: float
@@ -189,14 +189,21 @@ class Capacity:
 
 
 def capacity(
-    step: str, samples: list[Sample], seconds: float, reference: "Capacity | None", round_rps: list[float]
+    step: str,
+    samples: list[Sample],
+    seconds: float,
+    reference: "Capacity | None",
+    round_rps: list[float],
+    bracket_rps: list[float],
 ) -> Capacity:
+    """``round_rps``: this page's requests per second in each round; ``bracket_rps``: the reference's around it
+    (the mean of the measurements just before and just after). ``reference`` is None for the reference itself."""
     ok = [s for s in samples if 0 < s.status < 400]
     server = percentile([s.server_us / 1000 for s in ok if s.server_us is not None], 50)
     rps = len(ok) / seconds if seconds else 0.0
     queries = [s.queries for s in ok if s.queries is not None]
     ratios = (
-        [page / ref for page, ref in zip(round_rps, reference.round_rps, strict=True) if ref]
+        [page / ref for page, ref in zip(round_rps, bracket_rps, strict=True) if ref]
         if reference
         else [1.0] * len(round_rps)
     )

@@ -58,7 +58,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--calibrate-seconds",
         type=float,
         default=1.0,
-        help=f"per page and round ({CAPACITY_ROUNDS} rounds), back to back; 0 skips the capacity part",
+        help=f"per page (and reference) and round ({CAPACITY_ROUNDS} rounds); 0 skips the capacity part",
     )
     parser.add_argument("--fault", action="append", default=[], choices=fault_tools.FAULTS, help="repeatable")
     parser.add_argument("--fault-at", type=float, help="when the first server fault hits (s; default mid-submit)")
@@ -105,21 +105,34 @@ async def calibrate(
     # Warm every worker (templates, connections) before anything is timed.
     for step, path, cookies in targets:
         await closed_loop(stack.base_url, step, path, cookies, concurrency, 0.3)
-    # Interleaved rounds, so a machine that gets busier or quieter meanwhile weighs on every page alike.
+    # Each page is measured between two measurements of the reference (R P1 R P2 R ...), and its ratio is taken
+    # against the mean of those two: a machine that gets busier or quieter moves both sides of a ratio alike.
     samples: dict[str, list] = {step: [] for step, _path, _cookies in targets}
     elapsed: dict[str, float] = dict.fromkeys(samples, 0.0)
     round_rps: dict[str, list[float]] = {step: [] for step in samples}
+    bracket_rps: dict[str, list[float]] = {step: [] for step in samples}
+
+    async def measure(step: str, path: str, cookies: dict) -> float:
+        recorded, seconds_taken = await closed_loop(stack.base_url, step, path, cookies, concurrency, seconds)
+        samples[step] += recorded.samples
+        elapsed[step] += seconds_taken
+        answered = sum(1 for s in recorded.samples if 0 < s.status < 400)
+        rps = answered / seconds_taken if seconds_taken else 0.0
+        round_rps[step].append(rps)
+        return rps
+
+    reference_target, pages = targets[0], targets[1:]
     for _round in range(rounds):
-        for step, path, cookies in targets:
-            recorded, seconds_taken = await closed_loop(stack.base_url, step, path, cookies, concurrency, seconds)
-            samples[step] += recorded.samples
-            elapsed[step] += seconds_taken
-            answered = sum(1 for s in recorded.samples if 0 < s.status < 400)
-            round_rps[step].append(answered / seconds_taken if seconds_taken else 0.0)
+        before = await measure(*reference_target)
+        for step, path, cookies in pages:
+            await measure(step, path, cookies)  # its requests per second go to round_rps
+            after = await measure(*reference_target)
+            bracket_rps[step].append((before + after) / 2)
+            before = after
     rows: list[report.Capacity] = []
     reference = None
     for step, _path, _cookies in targets:
-        row = report.capacity(step, samples[step], elapsed[step], reference, round_rps[step])
+        row = report.capacity(step, samples[step], elapsed[step], reference, round_rps[step], bracket_rps[step])
         reference = reference or row
         rows.append(row)
     return rows
@@ -241,8 +254,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows = asyncio.run(calibrate(stack, args.calibrate_seconds, concurrency))
                 results["capacity"] = [report.as_dict(r) for r in rows]
                 print(
-                    f"\nCapacity: GET back to back, {concurrency} clients, {CAPACITY_ROUNDS} interleaved rounds of "
-                    f"{args.calibrate_seconds:g} s per page"
+                    f"\nCapacity: GET back to back, {concurrency} clients, {CAPACITY_ROUNDS} rounds of "
+                    f"{args.calibrate_seconds:g} s per page, each page between two of the reference"
                 )
                 print(report.capacity_table(rows), flush=True)
             with stack.connect() as conn:

@@ -55,3 +55,15 @@ def test_seconds_lines_say_when_how_many_how_slow_and_what():
     (line,) = report.seconds_lines([second])
 
     assert line == "  13-14 s: 476 requests, p95 76.9 ms, 0.93 cores inside Django; training_submit 137, diagram 58"
+
+
+def test_a_pages_ratio_is_the_median_of_its_rounds_each_against_the_reference_around_it():
+    reference = report.capacity("reference", [], 5.0, None, [1000.0] * 5, [1000.0] * 5)
+    # The machine slows down in round 3 (the reference around it: 600) and the page with it.
+    page = report.capacity("threats_page", [], 5.0, reference, [500, 520, 330, 480, 510], [1000, 1000, 600, 1000, 1000])
+
+    assert reference.speed_vs_reference == 1.0
+    # Rounds: 0.50, 0.52, 0.55, 0.48, 0.51; against a fixed 1000 the slow round would have read 0.33.
+    assert math.isclose(page.speed_vs_reference, 0.51)
+    assert math.isclose(page.ratio_low, 0.48)
+    assert math.isclose(page.ratio_high, 0.55)
