@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from experiment.assignment import next_slot, shuffled
 from experiment.codes import completion_code_for, new_join_code
 from experiment.content import content_of
-from experiment.lookups import columns, participant_by_entry_token, prepared_raw
+from experiment.lookups import columns, participant_by_entry_token, prepared_instances
 from experiment.models import (
     STAGE_TIMESTAMP,
     AllocationBlock,
@@ -108,8 +108,12 @@ def _allocate(session_id: int, participant: Participant, stratum: str, arm_ids: 
     """Give the participant the next slot of the stratum's open block. Call it last in the transaction: the
     stratum's lock is held from here until the commit."""
     _serialise_allocation(session_id, stratum)
-    found = prepared_raw(
-        AllocationBlock, "threatlab_last_block", _last_block_sql(connection.vendor), [session_id, stratum]
+    found = prepared_instances(
+        AllocationBlock,
+        "threatlab_last_block",
+        _last_block_sql(connection.vendor),
+        [session_id, stratum],
+        extras=("filled",),
     )
     block = found[0] if found else None
     filled = block.filled if block else 0

@@ -4,7 +4,9 @@ connection. A new connection, or one the server ended, must prepare again and ne
 import pytest
 from django.db import close_old_connections, connection
 
-from experiment.lookups import participant_by_code, participant_by_entry_token, session_by_join_code
+from experiment import services
+from experiment.lookups import participant_by_code, participant_by_entry_token, prepared_instances, session_by_join_code
+from experiment.models import AllocationBlock, LabSession, Participant
 from tests.conftest import on_postgres
 
 pytestmark = pytest.mark.django_db
@@ -19,6 +21,42 @@ def test_each_lookup_finds_what_it_names_and_nothing_else(lab, make_participant)
     assert participant_by_code(participant.entry_token) is None, "an entry token is not a participant code"
     assert participant_by_entry_token(participant.code) is None
     assert session_by_join_code(lab.join_code.lower()) is None
+
+
+def _same_as_the_orm(found, stored) -> None:
+    """Every column as the ORM reads it: the same value, of the same type (a UUID, a decoded JSON list, an aware
+    datetime), on SQLite and on PostgreSQL."""
+    for field in type(stored)._meta.concrete_fields:
+        mine, orm = getattr(found, field.attname), getattr(stored, field.attname)
+        assert (mine, type(mine)) == (orm, type(orm)), field.name
+
+
+def test_lookups_read_every_column_as_the_orm_does(lab, make_participant):
+    participant = make_participant()
+    assert services.start_threats(participant, {"diagram_dfd": 12.5})
+    participant = Participant.objects.get(pk=participant.pk)
+    # Columns that need converting somewhere: JSON, UUIDs, datetimes, a boolean.
+    assert participant.exposure and participant.threat_order and participant.threats_started_at
+
+    _same_as_the_orm(participant_by_code(participant.code)[0], participant)
+    _same_as_the_orm(participant_by_entry_token(participant.entry_token), participant)
+    _same_as_the_orm(session_by_join_code(lab.join_code), LabSession.objects.get(pk=lab.pk))
+
+
+def test_the_allocation_reads_its_last_block_as_the_orm_does(lab, make_participant):
+    make_participant()
+    block = AllocationBlock.objects.get(session=lab)
+
+    (found,) = prepared_instances(
+        AllocationBlock,
+        "threatlab_last_block",
+        services._last_block_sql(connection.vendor),
+        [lab.pk, block.stratum],
+        extras=("filled",),
+    )
+
+    _same_as_the_orm(found, block)
+    assert found.filled == 1
 
 
 def _scalar(sql: str, params: tuple = ()):
