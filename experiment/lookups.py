@@ -18,14 +18,15 @@ import uuid
 from collections.abc import Callable, Sequence
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, Model
+from django.db.models.expressions import Col
 
 from experiment.content import Content, content_for
 from experiment.models import Experiment, LabSession, Participant
 
 
 def columns(model, alias: str) -> str:
-    """The model's columns, quoted, from the table named ``alias``: what ``model.objects.raw`` reads."""
+    """The model's columns, quoted, from the table named ``alias``: what ``prepared_instances`` reads."""
     return ", ".join(f"{alias}.{connection.ops.quote_name(field.column)}" for field in model._meta.concrete_fields)
 
 
@@ -56,12 +57,20 @@ def _session_sql(vendor: str) -> str:
     )
 
 
-def _content_key(value) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)  # SQLite hands back the stored text
+# Other columns a lookup reads, by the attribute each becomes and the field whose conversions it takes (None:
+# as the database hands it back). SQLite, for one, hands back a UUID column as text.
+Extras = tuple[tuple[str, Field | None], ...]
+_CONTENT_REF = ("content_ref", Experiment._meta.get_field("content_key"))
+
+
+def _converters(field: Field) -> tuple[Col, list]:
+    """The column of ``field`` and the converters the ORM applies to it on this database."""
+    column = field.get_col(field.model._meta.db_table)
+    return column, connection.ops.get_db_converters(column) + column.get_db_converters(connection)
 
 
 @functools.cache
-def _reader(model: type[Model], extras: tuple[str, ...], vendor: str) -> Callable[[Sequence], Model]:
+def _reader(model: type[Model], extras: Extras, vendor: str) -> Callable[[Sequence], Model]:
     """Turns a row of ``columns(model)`` followed by the ``extras`` into an instance of ``model``, as the ORM would.
 
     Each column goes through the converters the ORM applies on this database (a JSON column is decoded, for
@@ -70,45 +79,51 @@ def _reader(model: type[Model], extras: tuple[str, ...], vendor: str) -> Callabl
     fields = model._meta.concrete_fields
     names = [field.attname for field in fields]
     converted = []
-    for position, field in enumerate(fields):
-        column = field.get_col(model._meta.db_table)
-        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        if converters:
-            converted.append((position, converters, column))
+    for position, field in enumerate([*fields, *(field for _name, field in extras)]):
+        if field is not None:
+            column, converters = _converters(field)
+            if converters:
+                converted.append((position, converters, column))
     count = len(names)
+    extra_names = [name for name, _field in extras]
 
     def read(row: Sequence) -> Model:
-        values = list(row[:count])
+        values = list(row)
         for position, converters, column in converted:
             value = values[position]
             for convert in converters:
                 value = convert(value, column, connection)
             values[position] = value
-        instance = model.from_db(connection.alias, names, values)
-        for name, value in zip(extras, row[count:], strict=True):
+        instance = model.from_db(connection.alias, names, values[:count])
+        for name, value in zip(extra_names, values[count:], strict=True):
             setattr(instance, name, value)
         return instance
 
     return read
 
 
-def prepared_instances(model: type[Model], name: str, sql: str, params: list, extras: tuple[str, ...] = ()) -> list:
+def _prepare_once(cursor, name: str, sql: str, param_count: int) -> None:
+    """PREPARE ``sql`` as ``name`` unless this connection has: prepared statements live as long as their connection
+    (a rollback keeps them), and a new connection has none."""
+    raw_connection = connection.connection
+    kept = getattr(connection, "_threatlab_prepared", None)
+    if kept is None or kept[0] is not raw_connection:
+        kept = connection._threatlab_prepared = (raw_connection, set())
+    if name not in kept[1]:
+        numbered = sql
+        for number in range(1, param_count + 1):
+            numbered = numbered.replace("%s", f"${number}", 1)
+        cursor.execute(f"PREPARE {name} AS {numbered}")
+        kept[1].add(name)
+
+
+def prepared_instances(model: type[Model], name: str, sql: str, params: list, extras: Extras = ()) -> list:
     """The instances of ``model`` that ``sql`` selects (``columns(model)``, then the ``extras``); on PostgreSQL
     through the statement ``name``, prepared once per connection."""
     # The cursor first: opening it checks the connection's health, and a reconnect comes before the check below.
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            raw_connection = connection.connection
-            # Prepared statements live as long as their connection (a rollback keeps them); a new one has none.
-            kept = getattr(connection, "_threatlab_prepared", None)
-            if kept is None or kept[0] is not raw_connection:
-                kept = connection._threatlab_prepared = (raw_connection, set())
-            if name not in kept[1]:
-                numbered = sql
-                for number in range(1, len(params) + 1):
-                    numbered = numbered.replace("%s", f"${number}", 1)
-                cursor.execute(f"PREPARE {name} AS {numbered}")
-                kept[1].add(name)
+            _prepare_once(cursor, name, sql, len(params))
             cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
         else:
             cursor.execute(sql, params)
@@ -124,12 +139,12 @@ def _participant_by(key: str, value: uuid.UUID) -> tuple[Participant, Content] |
         f"threatlab_participant_by_{key}",
         _participant_sql(connection.vendor, key),
         [param],
-        extras=("experiment_ref", "content_ref"),
+        extras=(("experiment_ref", None), _CONTENT_REF),
     )
     if not found:
         return None
     participant = found[0]
-    content = content_for(participant.experiment_ref, _content_key(participant.content_ref))
+    content = content_for(participant.experiment_ref, participant.content_ref)
     session = LabSession.from_db(connection.alias, ["id", "experiment_id"], [participant.session_id, content.key[0]])
     session.experiment = content.experiment
     participant.session = session
@@ -156,10 +171,10 @@ def session_by_join_code(join_code: str) -> LabSession | None:
         "threatlab_session_by_join_code",
         _session_sql(connection.vendor),
         [join_code],
-        extras=("content_ref",),
+        extras=(_CONTENT_REF,),
     )
     if not found:
         return None
     session = found[0]
-    session.experiment = content_for(session.experiment_id, _content_key(session.content_ref)).experiment
+    session.experiment = content_for(session.experiment_id, session.content_ref).experiment
     return session

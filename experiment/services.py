@@ -113,7 +113,7 @@ def _allocate(session_id: int, participant: Participant, stratum: str, arm_ids: 
         "threatlab_last_block",
         _last_block_sql(connection.vendor),
         [session_id, stratum],
-        extras=("filled",),
+        extras=(("filled", None),),
     )
     block = found[0] if found else None
     filled = block.filled if block else 0

@@ -1,12 +1,14 @@
 """The student lookups (experiment/lookups.py): raw SQL written once per worker, and on PostgreSQL prepared once per
 connection. A new connection, or one the server ended, must prepare again and never fail a student's request."""
 
+import uuid
+
 import pytest
 from django.db import close_old_connections, connection
 
 from experiment import services
 from experiment.lookups import participant_by_code, participant_by_entry_token, prepared_instances, session_by_join_code
-from experiment.models import AllocationBlock, LabSession, Participant
+from experiment.models import AllocationBlock, Experiment, LabSession, Participant
 from tests.conftest import on_postgres
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +43,12 @@ def test_lookups_read_every_column_as_the_orm_does(lab, make_participant):
     _same_as_the_orm(participant_by_code(participant.code)[0], participant)
     _same_as_the_orm(participant_by_entry_token(participant.entry_token), participant)
     _same_as_the_orm(session_by_join_code(lab.join_code), LabSession.objects.get(pk=lab.pk))
+    # The experiment's content key comes with the row and is converted as its own column (SQLite stores text).
+    content_key = Experiment.objects.get(pk=lab.experiment_id).content_key
+    found, content = participant_by_code(participant.code)
+    assert (found.content_ref, type(found.content_ref)) == (content_key, uuid.UUID)
+    assert content.key == (lab.experiment_id, content_key)
+    assert type(session_by_join_code(lab.join_code).content_ref) is uuid.UUID
 
 
 def test_the_allocation_reads_its_last_block_as_the_orm_does(lab, make_participant):
@@ -52,7 +60,7 @@ def test_the_allocation_reads_its_last_block_as_the_orm_does(lab, make_participa
         "threatlab_last_block",
         services._last_block_sql(connection.vendor),
         [lab.pk, block.stratum],
-        extras=("filled",),
+        extras=(("filled", None),),
     )
 
     _same_as_the_orm(found, block)
