@@ -77,6 +77,22 @@ def test_the_diagram_links_lead_to_the_participants_own_diagrams(client, make_pa
         assert response.status_code == 200 and response["Content-Type"].startswith("image/svg+xml")
 
 
+def test_each_arm_sees_only_its_own_diagrams_beside_the_threats(client, make_participant, experiment):
+    dfd_arm, control = Arm.objects.filter(experiment=experiment).order_by("position")
+    first, second = (_at(make_participant(), Stage.THREATS) for _ in range(2))
+    Participant.objects.filter(pk=first.pk).update(arm=dfd_arm)
+    Participant.objects.filter(pk=second.pk).update(arm=control)
+
+    dfd_page = _page(client, first, "threats").content.decode()
+    control_page = _page(client, second, "threats").content.decode()
+
+    assert 'src="../diagrams/dfd.svg"' in dfd_page
+    assert 'src="../diagrams/sequence.svg"' in control_page
+    assert "dfd.svg" not in control_page and "Data flow diagram" not in control_page
+    # The language chooser returns each participant to their own page.
+    assert f'name="next" value="/p/{second.code}/threats/"' in control_page
+
+
 def test_each_participant_sees_the_cards_numbered_in_their_own_order(client, make_participant):
     first, second = (_at(make_participant(), Stage.THREATS) for _ in range(2))
     order = sorted(first.threat_order)
