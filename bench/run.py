@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import cpu, report  # noqa: E402
 from bench import faults as fault_tools  # noqa: E402
+from bench.busy import busy  # noqa: E402
 from bench.checks import run_checks  # noqa: E402
 from bench.driver import (  # noqa: E402
     Lab,
@@ -65,9 +66,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--drop-fraction", type=float, default=0.2, help="students who drop during submits")
     parser.add_argument("--retry-for", type=float, default=90.0, help="how long a student keeps retrying (s)")
     parser.add_argument("--experiment", type=Path, help="definition to load (default: the Kubernetes one)")
+    parser.add_argument(
+        "--busy-cores",
+        type=_busy_cores,
+        default=0.0,
+        help="run processes that keep this many cores busy beside the lab, to see how much room it leaves",
+    )
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     parser.add_argument("--enforce-targets", action="store_true", help="exit 1 when a target is missed")
     return parser.parse_args(argv)
+
+
+def _busy_cores(text: str) -> float:
+    try:
+        cores = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of cores") from None
+    available = os.cpu_count() or 1
+    if not 0 <= cores < available:
+        raise argparse.ArgumentTypeError(f"give 0 or more cores and fewer than the machine's {available}")
+    return cores
 
 
 def machine() -> dict:
@@ -243,11 +261,13 @@ def main(argv: list[str] | None = None) -> int:
             "gap_s": args.gap,
             "seed": args.seed,
             "faults": args.fault,
+            "busy_cores": args.busy_cores,
         },
     }
-    print(f"machine: {results['machine']}; {results['server']}", flush=True)
+    busy_note = f"; other processes made to keep {args.busy_cores:g} cores busy" if args.busy_cores else ""
+    print(f"machine: {results['machine']}; {results['server']}{busy_note}", flush=True)
     log = fault_tools.FaultLog()
-    with Stack(server=server, experiment=args.experiment) as stack:
+    with Stack(server=server, experiment=args.experiment) as stack, busy(args.busy_cores):
         try:
             if args.calibrate_seconds > 0:
                 concurrency = max(4, 2 * args.workers)
