@@ -6,10 +6,12 @@ from urllib.parse import urljoin
 import pytest
 from django.db import connection
 from django.template import Context, Template, TemplateSyntaxError
+from django.template.loader import get_template
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from experiment.content import content_of
+from experiment.forms import ThreatAnswersForm
 from experiment.models import Arm, ArmDiagram, Experiment, Participant, Stage
 from threats.models import MaterialSection, Threat
 
@@ -106,6 +108,26 @@ def test_each_participant_sees_the_cards_numbered_in_their_own_order(client, mak
         assert all(heading in html for heading in numbered), participant
         assert [html.index(h) for h in numbered] == sorted(html.index(h) for h in numbered)
         assert f'value="{",".join(map(str, threat_ids))}"' in html, "shown_order is the participant's"
+
+
+@pytest.mark.parametrize("ask_confidence", [False, True])
+def test_the_joined_cards_are_the_cards_rendered_at_their_positions(experiment, ask_confidence):
+    content = content_of(experiment)
+    threats = content.threats_in_order(sorted(content.threats)[::-1])
+    form = ThreatAnswersForm(threats, ask_confidence=ask_confidence, share_key=(content.key, ask_confidence))
+    cards = Template("{% load fragments %}{% threat_cards form key %}")
+    article = get_template("includes/threat_article.html")
+
+    for _page in range(2):  # rendered, then joined from what the worker kept
+        joined = cards.render(Context({"form": form, "key": (content.key, ask_confidence)}))
+        one_by_one = ""
+        for position, threat in enumerate(threats, start=1):
+            field, confidence = form.bound_fields_of(threat)
+            one_by_one += article.render(
+                {"threat": threat, "field": field, "confidence": confidence, "position": position}
+            )
+        assert joined == one_by_one
+        assert "\ue000" not in joined, "no card keeps the stand-in for its number"
 
 
 def test_answers_sent_back_with_an_error_stay_checked(client, make_participant):
