@@ -2,6 +2,7 @@
 
 import math
 import statistics
+from collections import Counter
 from dataclasses import asdict, dataclass
 
 from bench.driver import Sample
@@ -143,9 +144,7 @@ def slowest_seconds(samples: list[Sample], top: int = 3, exclude: tuple[str, ...
             by_second.setdefault(int(sample.at), []).append(sample)
     seconds = []
     for start, group in by_second.items():
-        counts: dict[str, int] = {}
-        for sample in group:
-            counts[sample.step] = counts.get(sample.step, 0) + 1
+        counts = Counter(sample.step for sample in group)
         seconds.append(
             Second(
                 start=start,
