@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 
-from experiment.forms import item_options
 from experiment.sources import Source
 
 
@@ -95,7 +94,7 @@ def exposure_columns(diagram_slugs: list[str]) -> list[Column]:
 
 def item_columns(placement: str, item) -> list[Column]:
     """One column per answer a questionnaire item takes: per Likert row, else one."""
-    options = item_options(item)
+    options = item.choice_options()
     allowed = (
         ", ".join(f"{o['value']} = {o['label']}" if str(o["value"]) != o["label"] else str(o["value"]) for o in options)
         or "free text"

@@ -85,3 +85,12 @@ def content_of(experiment: Experiment) -> Content:
 def content_for(experiment_id: int, content_key: uuid.UUID) -> Content:
     key = (experiment_id, content_key)
     return _snapshots.get(key, lambda: _read(Experiment.objects.get(pk=experiment_id), key))
+
+
+def renew_key(experiment_ids) -> None:
+    """Give these experiments a new content key: every worker's next page then renders their content afresh.
+
+    Call it wherever what participants are shown is saved or deleted (definition load, the admin). The key lives
+    in the experiment's row, which every participant page reads, so the edit reaches every worker and replica.
+    """
+    Experiment.objects.filter(pk__in=list(experiment_ids)).update(content_key=uuid.uuid4())

@@ -259,20 +259,11 @@ class UsefulnessForm(forms.Form):
         return [(source, self[rating_field_name(source)]) for source in self.sources]
 
 
-DEFAULT_BANDS = [{"value": v, "label": v} for v in ("0-20%", "21-40%", "41-60%", "61-80%", "81-100%")]
-
-
 def item_field_names(item: QuestionnaireItem) -> list[tuple[str, str, str]]:
     """(field name, row key, row label) for each answer an item takes: one per Likert row, else one."""
     if item.kind == ItemKind.LIKERT_ROWS:
         return [(f"{item.key}__{row['key']}", row["key"], row["label"]) for row in item.rows]
     return [(item.key, "", "")]
-
-
-def item_options(item: QuestionnaireItem) -> list[dict]:
-    if item.kind == ItemKind.PERCENTAGE_BANDS and not item.options:
-        return DEFAULT_BANDS
-    return item.options
 
 
 class QuestionnaireForm(forms.Form):
@@ -290,7 +281,7 @@ class QuestionnaireForm(forms.Form):
     def _build(self) -> dict[str, forms.Field]:
         fields = {}
         for item in self.items:
-            options = item_options(item)
+            options = item.choice_options()
             labels = item.tr("option_labels") if item.options else None
             choices = [(str(o["value"]), (labels or {}).get(str(o["value"]), o["label"])) for o in options]
             text = item.tr("text")

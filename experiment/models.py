@@ -389,6 +389,10 @@ class Questionnaire(Translatable):
         return self.title
 
 
+# The scale a percentage-bands item offers when its definition lists no options of its own.
+DEFAULT_BANDS = [{"value": v, "label": v} for v in ("0-20%", "21-40%", "41-60%", "61-80%", "81-100%")]
+
+
 class QuestionnaireItem(Translatable):
     questionnaire = models.ForeignKey(
         Questionnaire, verbose_name=_("questionnaire"), on_delete=models.CASCADE, related_name="items"
@@ -413,6 +417,12 @@ class QuestionnaireItem(Translatable):
 
     def __str__(self) -> str:
         return self.key
+
+    def choice_options(self) -> list[dict]:
+        """The [{value, label}] a participant chooses from: the item's own, or the default percentage bands."""
+        if self.kind == ItemKind.PERCENTAGE_BANDS and not self.options:
+            return DEFAULT_BANDS
+        return self.options
 
 
 class ItemResponse(models.Model):
