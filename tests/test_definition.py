@@ -1,6 +1,7 @@
 """Experiment definition files: validated with places, loaded all or nothing, dumped to load again."""
 
 import copy
+import importlib
 import json
 
 import pytest
@@ -189,3 +190,12 @@ def test_dump_then_load_gives_the_same_definition(tmp_path, capsys):
 def test_dumping_an_unknown_experiment_names_the_known_ones(experiment):
     with pytest.raises(CommandError, match="Known: mini-exp"):
         call_command("dump_experiment", "nope")
+
+
+def test_loading_renews_the_content_key_of_the_loaded_experiment(monkeypatch):
+    # The package's name ``load`` is the function, so the module is reached through sys.modules.
+    loader = importlib.import_module("experiment.definition.load")
+    renewed = []
+    monkeypatch.setattr(loader, "renew_key", renewed.append)
+    experiment = definition.load(definition.validate(minimal()))
+    assert renewed == [[experiment.pk]]

@@ -1,38 +1,28 @@
-"""Experiment definition files: validate, load, and dump a whole experiment as one JSON document.
+"""Validation of a definition: every problem reported with its place, or the definition ready to load.
 
-Validation reads the whole file and reports every problem with its place (``scenario.threats[3].stride``);
-loading writes nothing unless the whole file is valid, and never replaces an experiment that has participants.
+Validation reads the whole definition and reports every problem with its place (``scenario.threats[3].stride``), in
+the order they are found: translated texts first, then the top level, the scenario and the experiment.
 """
 
-import copy
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
-
-from experiment.definition_i18n import FIELDS as TRANSLATED
-from experiment.definition_i18n import join as join_translations
-from experiment.definition_i18n import split as split_translations
-from experiment.models import (
-    Arm,
-    ArmDiagram,
-    Experiment,
-    Hypothesis,
-    ItemKind,
-    Participant,
-    Placement,
-    Questionnaire,
-    QuestionnaireItem,
-)
-from threats.models import Diagram, DiagramKind, MaterialSection, Scenario, Stride, Threat
+from experiment.definition.translations import split as split_translations
+from experiment.models import Hypothesis, ItemKind, Placement
+from threats.models import DiagramKind, Stride
 
 SCHEMA_VERSION = 1
 
 
 class DefinitionError(Exception):
+    """A definition that cannot be read, validated or loaded.
+
+    ``problems`` lists each problem as ``place: what is wrong``; the message joins them one per line.
+    """
+
     def __init__(self, problems: list[str]):
         super().__init__("\n".join(problems))
         self.problems = problems
@@ -100,7 +90,11 @@ def _string_list(check: _Checker, obj: dict, key: str, where: str) -> None:
 
 
 def validate(data: Any, base_dir: Path | None = None) -> dict:
-    """Check a parsed definition; return it with every ``svg_file`` read in, or raise DefinitionError."""
+    """Check a parsed definition; return it ready for ``load``, or raise DefinitionError with every problem.
+
+    Works on ``data`` in place: translated texts move into each object's ``translations`` and every ``svg_file``
+    is read in as ``svg``. An ``svg_file`` must lie inside ``base_dir``; without one (an upload), SVG must be inline.
+    """
     check = _Checker()
     if not isinstance(data, dict):
         raise DefinitionError(["(top): expected a JSON object"])
@@ -256,7 +250,10 @@ def _check_threat(check: _Checker, threat: dict, where: str) -> None:
 
 
 def read_file(path: Path) -> dict:
-    """Parse and validate a definition file; DefinitionError on bad JSON or a bad definition."""
+    """Parse and validate a definition file, reading ``svg_file`` paths beside it.
+
+    Raises DefinitionError for a file that cannot be read, is not JSON, or is not a valid definition.
+    """
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
@@ -266,231 +263,3 @@ def read_file(path: Path) -> dict:
             [f"{path}: not valid JSON at line {error.lineno} column {error.colno}: {error.msg}"]
         ) from error
     return validate(data, base_dir=path.parent)
-
-
-@transaction.atomic
-def load(data: dict) -> Experiment:
-    """Create or replace the experiment and scenario of a validated definition.
-
-    Refuses (DefinitionError) to replace an experiment or scenario that participants have already answered.
-    """
-    exp_data, scen_data = data["experiment"], data["scenario"]
-    problems = []
-    if Participant.objects.filter(session__experiment__slug=exp_data["slug"]).exists():
-        problems.append(
-            f"experiment.slug: {exp_data['slug']} already has participants; give the new version a new slug"
-        )
-    if Participant.objects.filter(session__experiment__scenario__slug=scen_data["slug"]).exists():
-        problems.append(f"scenario.slug: {scen_data['slug']} already has participants; give the new version a new slug")
-    if problems:
-        raise DefinitionError(problems)
-    Experiment.objects.filter(slug=exp_data["slug"]).delete()
-    Experiment.objects.filter(scenario__slug=scen_data["slug"]).delete()
-    Scenario.objects.filter(slug=scen_data["slug"]).delete()
-
-    scenario = Scenario.objects.create(
-        slug=scen_data["slug"],
-        title=scen_data["title"],
-        task_html=scen_data["task_html"],
-        translations=scen_data.get("translations", {}),
-    )
-    MaterialSection.objects.bulk_create(
-        MaterialSection(
-            scenario=scenario,
-            position=i,
-            title=s["title"],
-            body_html=s["body_html"],
-            video_url=s.get("video_url", ""),
-            translations=s.get("translations", {}),
-        )
-        for i, s in enumerate(scen_data["sections"], start=1)
-    )
-    diagrams = {
-        d["slug"]: Diagram.objects.create(
-            scenario=scenario,
-            slug=d["slug"],
-            kind=d["kind"],
-            title=d["title"],
-            svg=d["svg"],
-            text_alternative=d["text_alternative"],
-            translations=d.get("translations", {}),
-        )
-        for d in scen_data["diagrams"]
-    }
-    Threat.objects.bulk_create(
-        Threat(
-            scenario=scenario,
-            position=i,
-            ref=t["ref"],
-            title=t["title"],
-            description=t["description"],
-            stride=t["stride"],
-            assumptions=t["assumptions"],
-            affected_components=t["affected_components"],
-            is_real=t["is_real"],
-            rationale=t.get("rationale", ""),
-            source=t.get("source", ""),
-            translations=t.get("translations", {}),
-        )
-        for i, t in enumerate(scen_data["threats"], start=1)
-    )
-    stratify = exp_data.get("stratify") or {}
-    experiment = Experiment.objects.create(
-        ask_confidence=exp_data.get("ask_confidence", False),
-        min_training_seconds=exp_data.get("min_training_seconds", 0),
-        min_plausible_threats_seconds=exp_data.get("min_plausible_threats_seconds", 0),
-        stratify_item=stratify.get("item", ""),
-        strata=stratify.get("strata", {}),
-        slug=exp_data["slug"],
-        title=exp_data["title"],
-        description=exp_data.get("description", ""),
-        scenario=scenario,
-        hypothesis=exp_data.get("hypothesis", Hypothesis.TWO_SIDED),
-        translations=exp_data.get("translations", {}),
-    )
-    for position, a in enumerate(exp_data["arms"], start=1):
-        arm = Arm.objects.create(experiment=experiment, slug=a["slug"], name=a["name"], position=position)
-        ArmDiagram.objects.bulk_create(
-            ArmDiagram(arm=arm, diagram=diagrams[slug], position=i) for i, slug in enumerate(a["diagrams"], start=1)
-        )
-    for q in exp_data.get("questionnaires", []):
-        questionnaire = Questionnaire.objects.create(
-            experiment=experiment,
-            placement=q["placement"],
-            title=q["title"],
-            intro=q.get("intro", ""),
-            translations=q.get("translations", {}),
-        )
-        QuestionnaireItem.objects.bulk_create(
-            QuestionnaireItem(
-                questionnaire=questionnaire,
-                key=item["key"],
-                position=position,
-                kind=item["kind"],
-                text=item["text"],
-                options=item.get("options", []),
-                rows=item.get("rows", []),
-                required=item.get("required", True),
-                translations=item.get("translations", {}),
-            )
-            for position, item in enumerate(q["items"], start=1)
-        )
-    return experiment
-
-
-def dump(experiment: Experiment) -> dict:
-    """The definition of an experiment, with SVGs inline; ``load(dump(e))`` recreates it."""
-    scenario = experiment.scenario
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "experiment": _translated(
-            experiment,
-            ("experiment",),
-            {
-                "slug": experiment.slug,
-                "title": experiment.title,
-                "description": experiment.description,
-                "hypothesis": experiment.hypothesis,
-                "arms": [
-                    {"slug": arm.slug, "name": arm.name, "diagrams": [d.slug for d in arm.shown_diagrams()]}
-                    for arm in experiment.arms.order_by("position")
-                ],
-                **_dump_options(experiment),
-            },
-        ),
-        "scenario": _translated(
-            scenario,
-            ("scenario",),
-            {
-                "slug": scenario.slug,
-                "title": scenario.title,
-                "task_html": scenario.task_html,
-                "sections": [
-                    _translated(
-                        s,
-                        ("scenario", "sections"),
-                        {"title": s.title, "body_html": s.body_html, "video_url": s.video_url},
-                    )
-                    for s in scenario.sections.all()
-                ],
-                "diagrams": [
-                    _translated(
-                        d,
-                        ("scenario", "diagrams"),
-                        {
-                            "slug": d.slug,
-                            "kind": d.kind,
-                            "title": d.title,
-                            "svg": d.svg,
-                            "text_alternative": d.text_alternative,
-                        },
-                    )
-                    for d in scenario.diagrams.all()
-                ],
-                "threats": [
-                    _translated(
-                        t,
-                        ("scenario", "threats"),
-                        {
-                            "ref": t.ref,
-                            "title": t.title,
-                            "description": t.description,
-                            "stride": t.stride,
-                            "assumptions": t.assumptions,
-                            "affected_components": t.affected_components,
-                            "is_real": t.is_real,
-                            "rationale": t.rationale,
-                            "source": t.source,
-                        },
-                    )
-                    for t in scenario.threats.all()
-                ],
-            },
-        ),
-    }
-
-
-def _translated(model, path: tuple[str, ...], data: dict) -> dict:
-    return join_translations(data, model.translations, TRANSLATED[path])
-
-
-def _dump_options(experiment: Experiment) -> dict:
-    """The optional parts, only where they differ from the defaults (so a plain definition dumps as it was)."""
-    options: dict[str, Any] = {}
-    if experiment.ask_confidence:
-        options["ask_confidence"] = True
-    for key in ("min_training_seconds", "min_plausible_threats_seconds"):
-        if getattr(experiment, key):
-            options[key] = getattr(experiment, key)
-    questionnaires = [
-        _translated(
-            q,
-            ("experiment", "questionnaires"),
-            {
-                "placement": q.placement,
-                "title": q.title,
-                "intro": q.intro,
-                "items": [
-                    _translated(
-                        i,
-                        ("experiment", "questionnaires", "items"),
-                        {
-                            "key": i.key,
-                            "kind": i.kind,
-                            "text": i.text,
-                            "options": copy.deepcopy(i.options),
-                            "rows": copy.deepcopy(i.rows),
-                            "required": i.required,
-                        },
-                    )
-                    for i in q.items.all()
-                ],
-            },
-        )
-        for q in experiment.questionnaires.order_by("placement")
-    ]
-    if questionnaires:
-        options["questionnaires"] = questionnaires
-    if experiment.stratify_item:
-        options["stratify"] = {"item": experiment.stratify_item, "strata": experiment.strata}
-    return options
