@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Django's own widget templates, for the form renderer below.
+    "django.forms",
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
@@ -64,9 +66,14 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
+# Widgets render through TEMPLATES, so the project's widget templates (templates/widgets/) are found.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
+# No "loaders" option: Django then wraps the filesystem and app loaders in its cached loader, which compiles each
+# template once per process.
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -75,6 +82,8 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                # LANGUAGE_CODE, which every cached block of content is keyed by.
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -179,7 +188,18 @@ JOIN_GUESS_LIMIT_PER_ADDRESS = 200
 # Messages ride in a cookie: kept in the session, every page showing them would read the session's row.
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "threatlab"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "threatlab"},
+    # Rendered blocks of experiment content ({% cache ... using="content" %}), per worker. Their keys carry the
+    # experiment's content key (experiment/content.py), so an edit needs no delete: old entries are never read
+    # again and the least recently used go first.
+    "content": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "threatlab-content",
+        "TIMEOUT": None,
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    },
+}
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -7,8 +7,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from analysis import views as analysis_views
-from experiment import admin_views, services
+from experiment import admin_views
+from experiment.content import renew_key
 from experiment.models import (
     Answer,
     Arm,
@@ -19,6 +19,39 @@ from experiment.models import (
     SessionStatus,
     UsefulnessRating,
 )
+from experiment.services import sessions
+
+
+class ContentAdmin(admin.ModelAdmin):
+    """The admin of something participants are shown: each save or delete renews the content key of the
+    experiments that show it (experiment/content.py), so every worker's next page shows the edit."""
+
+    # How an experiment reaches this model, as an ORM lookup: "scenario" for a Scenario, "scenario__threats" for
+    # a Threat, "pk" for the experiment itself.
+    experiments_lookup = "pk"
+
+    def _experiment_ids(self, pks) -> list[int]:
+        found = Experiment.objects.filter(**{f"{self.experiments_lookup}__in": list(pks)})
+        return list(found.values_list("pk", flat=True).distinct())
+
+    def save_model(self, request, obj, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        renew_key(self._experiment_ids([obj.pk]))
+
+    def save_formset(self, request, form, formset, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        renew_key(self._experiment_ids([form.instance.pk]))
+
+    def delete_model(self, request, obj) -> None:
+        # The experiments are found before the delete takes the rows that lead to them.
+        shown_by = self._experiment_ids([obj.pk])
+        super().delete_model(request, obj)
+        renew_key(shown_by)
+
+    def delete_queryset(self, request, queryset) -> None:
+        shown_by = self._experiment_ids(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        renew_key(shown_by)
 
 
 class ArmDiagramInline(admin.TabularInline):
@@ -27,7 +60,8 @@ class ArmDiagramInline(admin.TabularInline):
 
 
 @admin.register(Arm)
-class ArmAdmin(admin.ModelAdmin):
+class ArmAdmin(ContentAdmin):
+    experiments_lookup = "arms"
     list_display = ["name", "experiment", "position"]
     list_filter = ["experiment"]
     inlines = [ArmDiagramInline]
@@ -40,7 +74,7 @@ class ArmInline(admin.TabularInline):
 
 
 @admin.register(Experiment)
-class ExperimentAdmin(admin.ModelAdmin):
+class ExperimentAdmin(ContentAdmin):
     list_display = ["title", "slug", "scenario", "hypothesis", "created_at"]
     search_fields = ["title", "slug"]
     list_filter = ["hypothesis"]
@@ -52,8 +86,6 @@ class ExperimentAdmin(admin.ModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("upload/", wrap(admin_views.upload_definition), name="experiment_experiment_upload"),
-            path("<int:pk>/analysis/", wrap(analysis_views.analysis), name="experiment_experiment_analysis"),
-            path("<int:pk>/export/<str:name>", wrap(analysis_views.export), name="experiment_experiment_export"),
             path(
                 "<int:pk>/definition.json",
                 wrap(admin_views.download_definition),
@@ -114,7 +146,7 @@ class LabSessionAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj: LabSession, form, change: bool) -> None:
         if not change:
-            obj.join_code = services.unused_join_code()
+            obj.join_code = sessions.unused_join_code()
         super().save_model(request, obj, form, change)
 
     def _set_status(self, request, queryset, status: SessionStatus) -> None:

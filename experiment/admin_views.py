@@ -17,12 +17,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from experiment import definition, services
+from experiment import definition
 from experiment.bots import BotError, ClientTransport
 from experiment.codes import normalise_join_code
 from experiment.models import Experiment, LabSession, SessionStatus
 from experiment.monitor import snapshot
 from experiment.rehearsal import simulate
+from experiment.services import sessions
 
 REHEARSAL_BOTS = 6
 
@@ -106,7 +107,7 @@ def rehearse(request: HttpRequest, pk: int) -> HttpResponse:
             REHEARSAL_BOTS,
             transport_factory=lambda: ClientTransport(request.get_host(), secure=request.is_secure()),
         )
-    except (BotError, services.AdmissionRefused) as error:
+    except BotError as error:
         messages.error(request, _("The rehearsal stopped: %(error)s") % {"error": error})
     else:
         messages.success(
@@ -120,8 +121,8 @@ def rehearse(request: HttpRequest, pk: int) -> HttpResponse:
 def reset(request: HttpRequest, pk: int) -> HttpResponse:
     session = _get_session_or_403(request, pk)
     try:
-        removed = services.reset_rehearsal(session)
-    except services.AdmissionRefused as refused:
+        removed = sessions.reset_rehearsal(session)
+    except sessions.RehearsalInUse as refused:
         messages.error(request, str(refused))
     else:
         messages.success(request, _("Rehearsal reset: %(n)s records of bots removed.") % {"n": removed})
@@ -172,7 +173,7 @@ def delete_data(request: HttpRequest, pk: int) -> HttpResponse:
         if normalise_join_code(request.POST.get("confirm", "")) != session.join_code:
             messages.error(request, _("Type the session's join code to confirm; nothing was deleted."))
             return redirect(reverse("admin:experiment_labsession_delete_data", args=[session.pk]))
-        gone = services.delete_session_data(session)
+        gone = sessions.delete_session_data(session)
         messages.success(
             request,
             _(
@@ -188,7 +189,7 @@ def delete_data(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return redirect(_change_url(session))
     title = _("Delete the data of %(code)s") % {"code": session.join_code}
-    context = _context(request, session, title, data=services.session_data(session))
+    context = _context(request, session, title, data=sessions.session_data(session))
     return render(request, "admin/experiment/labsession/delete_data.html", context)
 
 

@@ -5,8 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class ExperimentConfig(AppConfig):
     name = "experiment"
     verbose_name = _("Experiments and lab sessions")
-
-    def ready(self) -> None:
-        from experiment import signals
-
-        signals.connect()

@@ -2,16 +2,13 @@
 
 import json
 import re
-from collections.abc import Callable, Hashable
 
 from django import forms
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from experiment.codes import normalise_join_code
-from experiment.memo import WorkerMemo
 from experiment.models import Choice, ItemKind, LabSession, QuestionnaireItem
-from experiment.services import Response
+from experiment.services.participation import Response
 from experiment.sources import Source
 from threats.models import Threat
 
@@ -24,21 +21,21 @@ LIKERT_LABELS = {
 }
 
 
-# A questionnaire's or the threats' fields, built once per worker, content and language and shared by every form
-# of that content: building them again for each request was a tenth of those pages' CPU. Shared fields are never
-# changed per request; nothing in Django's validation or rendering changes a field, and what differs per
-# participant (the threat order) is in the form's declared fields, which Django copies for each form.
-_shared_fields: WorkerMemo[dict[str, forms.Field]] = WorkerMemo(kept=200)
+class Radios(forms.RadioSelect):
+    """Django's RadioSelect, each choice written as a Bootstrap form-check (templates/widgets/), side by side when
+    ``inline``: a scale reads left to right."""
 
+    template_name = "widgets/radios.html"
+    option_template_name = "widgets/radio_option.html"
 
-def _fields(
-    kind: str, share_key: Hashable | None, build: Callable[[], dict[str, forms.Field]]
-) -> dict[str, forms.Field]:
-    """The fields ``build`` makes, built once per kind of form, ``share_key`` (a content key and more) and language;
-    built for this form alone without a key."""
-    if share_key is None:
-        return build()
-    return _shared_fields.get((kind, share_key, get_language()), build)
+    def __init__(self, *args, inline: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.inline = inline
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["inline"] = self.inline
+        return context
 
 
 class JoinForm(forms.Form):
@@ -129,41 +126,23 @@ class TrainingForm(forms.Form):
 
 
 class ThreatAnswersForm(forms.Form):
-    """One explicit applicable / not applicable choice per threat, in the participant's stored order.
-
-    ``share_key`` (the experiment's content key) lets every form of that content share the threats' fields.
-    """
+    """One explicit applicable / not applicable choice per threat, in the participant's stored order."""
 
     shown_order = forms.CharField(widget=forms.HiddenInput)
     exposure = ExposureField()
 
-    def __init__(
-        self, threats: list[Threat], *args, ask_confidence: bool = False, share_key: Hashable = None, **kwargs
-    ):
+    def __init__(self, threats: list[Threat], *args, ask_confidence: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.threats = threats
         self.ask_confidence = ask_confidence
         self.expected_order = ",".join(str(t.pk) for t in threats)
         self.fields["shown_order"].initial = self.expected_order
-        key = None if share_key is None else (share_key, ask_confidence)
-        shared = _fields("threats", key, lambda: self._threat_fields(threats, ask_confidence))
-        if any(threat_field_name(threat) not in shared for threat in threats):
-            # A list unlike the one the shared fields were built from (an order made before a threat was added).
-            shared = self._threat_fields(threats, ask_confidence)
         # In the participant's order, so that errors are listed in the order the threats are shown.
         for threat in threats:
-            self.fields[threat_field_name(threat)] = shared[threat_field_name(threat)]
-            if ask_confidence:
-                self.fields[confidence_field_name(threat)] = shared[confidence_field_name(threat)]
-
-    @staticmethod
-    def _threat_fields(threats: list[Threat], ask_confidence: bool) -> dict[str, forms.Field]:
-        fields = {}
-        for threat in threats:
-            fields[threat_field_name(threat)] = forms.ChoiceField(
+            self.fields[threat_field_name(threat)] = forms.ChoiceField(
                 label=threat.ref,
                 choices=Choice.choices,
-                widget=forms.RadioSelect,
+                widget=Radios(inline=True),
                 error_messages={
                     "required": _("Choose applicable or not applicable for %(ref)s.") % {"ref": threat.ref},
                     "invalid_choice": _("Choose applicable or not applicable for %(ref)s.") % {"ref": threat.ref},
@@ -171,14 +150,13 @@ class ThreatAnswersForm(forms.Form):
             )
             if ask_confidence:
                 message = _("Rate how sure you are about %(ref)s from 1 to 5.") % {"ref": threat.ref}
-                fields[confidence_field_name(threat)] = forms.TypedChoiceField(
+                self.fields[confidence_field_name(threat)] = forms.TypedChoiceField(
                     label=_("How sure are you?"),
                     choices=CONFIDENCE_LABELS,
                     coerce=int,
-                    widget=forms.RadioSelect,
+                    widget=Radios(inline=True),
                     error_messages={"required": message, "invalid_choice": message},
                 )
-        return fields
 
     def clean_shown_order(self) -> str:
         if self.cleaned_data["shown_order"] != self.expected_order:
@@ -218,39 +196,30 @@ def rating_field_name(source: Source) -> str:
 
 
 class UsefulnessForm(forms.Form):
-    """The original's usefulness item: one 1..5 row per information source, and an optional comment.
-
-    ``share_key`` (the experiment's content key and the arm, whose diagrams are sources) lets every form of that
-    arm share the rating fields.
-    """
+    """The original's usefulness item: one 1..5 row per information source, and an optional comment."""
 
     comment = forms.CharField(
         label=_("Any comment on the lab (optional)"),
         required=False,
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
     )
 
-    def __init__(self, sources: list[Source], *args, share_key: Hashable = None, **kwargs):
+    def __init__(self, sources: list[Source], *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.sources = sources
         # The rating rows go before the comment, as the page shows them.
         comment = self.fields.pop("comment")
-        self.fields.update(_fields("usefulness", share_key, self._rating_fields))
-        self.fields["comment"] = comment
-
-    def _rating_fields(self) -> dict[str, forms.Field]:
-        fields = {}
-        for source in self.sources:
+        for source in sources:
             message = _("Rate %(source)s from 1 to 5.") % {"source": source.label}
-            fields[rating_field_name(source)] = forms.TypedChoiceField(
+            self.fields[rating_field_name(source)] = forms.TypedChoiceField(
                 label=source.label,
                 choices=list(LIKERT_LABELS.items()),
                 coerce=int,
-                widget=forms.RadioSelect,
+                widget=Radios(inline=True),
                 error_messages={"required": message, "invalid_choice": message},
             )
-        return fields
+        self.fields["comment"] = comment
 
     def ratings(self) -> dict[str, int]:
         return {source.key: self.cleaned_data[rating_field_name(source)] for source in self.sources}
@@ -267,20 +236,12 @@ def item_field_names(item: QuestionnaireItem) -> list[tuple[str, str, str]]:
 
 
 class QuestionnaireForm(forms.Form):
-    """An entry or exit questionnaire built from its items; every answer is stored as text.
+    """An entry or exit questionnaire built from its items; every answer is stored as text."""
 
-    ``share_key`` (the experiment's content key and the placement) lets every form of that questionnaire share
-    its fields.
-    """
-
-    def __init__(self, items: list[QuestionnaireItem], *args, share_key: Hashable = None, **kwargs):
+    def __init__(self, items: list[QuestionnaireItem], *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.items = items
-        self.fields.update(_fields("questionnaire", share_key, self._build))
-
-    def _build(self) -> dict[str, forms.Field]:
-        fields = {}
-        for item in self.items:
+        for item in items:
             options = item.choice_options()
             labels = item.tr("option_labels") if item.options else None
             choices = [(str(o["value"]), (labels or {}).get(str(o["value"]), o["label"])) for o in options]
@@ -290,7 +251,10 @@ class QuestionnaireForm(forms.Form):
                 label = row_labels.get(row, label) if row else label
                 if item.kind == ItemKind.FREE_TEXT:
                     field = forms.CharField(
-                        label=text, required=item.required, max_length=2000, widget=forms.Textarea({"rows": 3})
+                        label=text,
+                        required=item.required,
+                        max_length=2000,
+                        widget=forms.Textarea({"rows": 3, "class": "form-control"}),
                     )
                 else:
                     message = _("Choose an answer for: %(question)s") % {"question": label or text}
@@ -298,11 +262,10 @@ class QuestionnaireForm(forms.Form):
                         label=label or text,
                         choices=choices,
                         required=item.required,
-                        widget=forms.RadioSelect,
+                        widget=Radios(inline=item.kind == ItemKind.LIKERT_ROWS),
                         error_messages={"required": message, "invalid_choice": message},
                     )
-                fields[name] = field
-        return fields
+                self.fields[name] = field
 
     def responses(self) -> list[Response]:
         return [

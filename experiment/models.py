@@ -94,13 +94,16 @@ class Arm(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def shown_diagrams(self) -> list[Diagram]:
-        return [link.diagram for link in self.diagram_links.select_related("diagram").order_by("position")]
+    def shown_diagrams(self) -> models.QuerySet[Diagram]:
+        """The diagrams this arm shows, in its order (lazy: a page whose block is cached never runs the query)."""
+        return Diagram.objects.filter(arm_links__arm=self).order_by("arm_links__position")
 
 
 class ArmDiagram(models.Model):
     arm = models.ForeignKey(Arm, verbose_name=_("arm"), on_delete=models.CASCADE, related_name="diagram_links")
-    diagram = models.ForeignKey(Diagram, verbose_name=_("diagram"), on_delete=models.CASCADE, related_name="+")
+    diagram = models.ForeignKey(
+        Diagram, verbose_name=_("diagram"), on_delete=models.CASCADE, related_name="arm_links"
+    )
     position = models.PositiveSmallIntegerField(_("position"))
 
     class Meta:
@@ -189,26 +192,7 @@ class Stage(models.TextChoices):
     DONE = "done", _("Done")
 
 
-STAGE_ORDER = [Stage.ENTRY, Stage.TRAINING, Stage.THREATS, Stage.USEFULNESS, Stage.EXIT, Stage.DONE]
-
-# The timestamp field set when a participant enters each stage.
-STAGE_TIMESTAMP = {
-    Stage.ENTRY: "consented_at",
-    Stage.TRAINING: "assigned_at",
-    Stage.THREATS: "threats_started_at",
-    Stage.USEFULNESS: "usefulness_started_at",
-    Stage.EXIT: "exit_started_at",
-    Stage.DONE: "completed_at",
-}
-
-
 class ParticipantQuerySet(models.QuerySet):
-    def completed(self):
-        return self.filter(stage=Stage.DONE)
-
-    def in_arm(self, arm: Arm):
-        return self.filter(arm=arm)
-
     def real(self):
         return self.filter(is_simulated=False)
 
@@ -310,10 +294,6 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.threat}: {self.choice}"
-
-    @property
-    def marked_real(self) -> bool:
-        return self.choice == Choice.APPLICABLE
 
 
 class UsefulnessRating(models.Model):

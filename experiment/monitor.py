@@ -4,7 +4,7 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from experiment.models import LabSession, SessionStatus, Stage
-from experiment.services import stages_for
+from experiment.stages import stages_for
 
 
 def snapshot(session: LabSession) -> dict:

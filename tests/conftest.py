@@ -3,8 +3,8 @@ import uuid
 import pytest
 from django.db import connection
 
-from experiment import services
 from experiment.models import Arm, ArmDiagram, Experiment, Hypothesis, LabSession, SessionStatus
+from experiment.services import participation, sessions
 from threats.models import Diagram, DiagramKind, MaterialSection, Scenario, Stride, Threat
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><title>t</title><rect width="5" height="5"/></svg>'
@@ -62,20 +62,20 @@ def experiment(db) -> Experiment:
 
 @pytest.fixture
 def lab(experiment) -> LabSession:
-    return services.create_session(experiment, label="Test lab", open_now=True)
+    return sessions.create_session(experiment, label="Test lab", open_now=True)
 
 
 @pytest.fixture
 def make_participant(lab):
     def make(session: LabSession | None = None, **kwargs):
-        return services.enrol(session or lab, uuid.uuid4(), **kwargs)
+        return participation.enrol(session or lab, uuid.uuid4(), **kwargs)
 
     return make
 
 
 @pytest.fixture
 def closed_lab(experiment) -> LabSession:
-    session = services.create_session(experiment, label="Closed lab")
+    session = sessions.create_session(experiment, label="Closed lab")
     session.status = SessionStatus.CLOSED
     session.save()
     return session

@@ -14,9 +14,9 @@ from django.core.management import call_command
 from django.db.models import F
 
 from analysis import dataset, exports, report
-from experiment import services
 from experiment.models import Experiment, Participant
 from experiment.rehearsal import simulate
+from experiment.services import participation, sessions
 
 pytestmark = pytest.mark.django_db
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "kubernetes-pod-dfd.json"
@@ -28,7 +28,7 @@ def full_lab(db):
     experiment = Experiment.objects.get(slug="kubernetes-pod-dfd")
     Experiment.objects.filter(pk=experiment.pk).update(ask_confidence=True)
     experiment.refresh_from_db()
-    session = services.create_session(experiment, open_now=True)
+    session = sessions.create_session(experiment, open_now=True)
     simulate(session, 12, profile="diagram_helps", seed=7)
     # Bots answer in milliseconds; give them a human pace so that "implausibly fast" means something here.
     Participant.objects.update(
@@ -83,8 +83,8 @@ def test_implausibly_fast_participants_are_flagged_and_can_be_left_out(full_lab)
 
 
 def test_the_consort_flow_counts_every_participant_once(full_lab):
-    services.record_declined(full_lab)
-    services.enrol(full_lab, uuid.uuid4())  # waits at the entry questionnaire
+    participation.record_declined(full_lab)
+    participation.enrol(full_lab, uuid.uuid4())  # waits at the entry questionnaire
     results = report.build(dataset.load(full_lab.experiment))
     flow = results["consort"]
     assert flow["declined"] == 1 and flow["consented"] == 13 and flow["joined"] == 14
@@ -129,7 +129,7 @@ def test_two_of_three_arms_can_be_compared_with_mann_whitney(capsys):
         stdout=StringIO(),
     )
     experiment = Experiment.objects.get(slug="kubernetes-pod-three-arms")
-    session = services.create_session(experiment, open_now=True)
+    session = sessions.create_session(experiment, open_now=True)
     simulate(session, 9, profile="random", seed=4)
     call_command("analyze", "--experiment", experiment.slug, "--include-simulated", "--format", "json")
     everyone = json.loads(capsys.readouterr().out)

@@ -16,9 +16,9 @@ from django.urls import reverse
 
 from analysis import dataset, exports, report
 from analysis.columns import ANSWER_COLUMNS
-from experiment import services
 from experiment.models import Participant
 from experiment.rehearsal import simulate
+from experiment.services import participation
 
 pytestmark = pytest.mark.django_db
 
@@ -130,7 +130,7 @@ def test_the_text_report_prints_the_apa_lines(filled_lab, capsys):
 
 def test_simulated_and_incomplete_participants_are_left_out_unless_asked(lab):
     simulate(lab, 4, seed=1)
-    services.enrol(lab, __import__("uuid").uuid4())
+    participation.enrol(lab, __import__("uuid").uuid4())
     default = report.build(dataset.load(lab.experiment))
     assert default["n"] == 0
     assert default["excluded"] == {"simulated": 4, "incomplete": 1, "implausibly_fast": 0}

@@ -7,8 +7,8 @@ from collections import Counter
 import pytest
 from django.db import OperationalError, connection, connections, transaction
 
-from experiment import services
 from experiment.models import AllocationBlock, Answer, Choice, LabSession, Participant
+from experiment.services import participation, sessions
 from tests.conftest import on_postgres
 
 pytestmark = [
@@ -55,7 +55,7 @@ def assert_blocks_balanced(session) -> None:
 def test_fifty_students_joining_at_the_same_instant(lab):
     assert on_postgres()
     tokens = [uuid.uuid4() for _ in range(50)]
-    results = run_at_once(50, lambda i: services.enrol(lab, tokens[i]).pk)
+    results = run_at_once(50, lambda i: participation.enrol(lab, tokens[i]).pk)
     errors = [r for r in results if isinstance(r, Exception)]
     assert errors == []
     assert Participant.objects.filter(session=lab).count() == 50
@@ -67,7 +67,7 @@ def test_fifty_students_joining_at_the_same_instant(lab):
 
 def test_the_same_consent_posted_fifty_times_at_once_makes_one_participant(lab):
     token = uuid.uuid4()
-    results = run_at_once(50, lambda i: services.enrol(lab, token).pk)
+    results = run_at_once(50, lambda i: participation.enrol(lab, token).pk)
     assert [r for r in results if isinstance(r, Exception)] == []
     assert len(set(results)) == 1
     assert Participant.objects.count() == 1
@@ -76,23 +76,25 @@ def test_the_same_consent_posted_fifty_times_at_once_makes_one_participant(lab):
 def test_capacity_holds_when_a_crowd_arrives_together(lab):
     lab.capacity = 10
     lab.save()
-    results = run_at_once(30, lambda i: services.enrol(lab, uuid.uuid4()).pk)
+    results = run_at_once(30, lambda i: participation.enrol(lab, uuid.uuid4()).pk)
     admitted = [r for r in results if isinstance(r, int)]
-    refused = [r for r in results if isinstance(r, services.AdmissionRefused)]
+    refused = [r for r in results if isinstance(r, participation.AdmissionRefused)]
     assert len(admitted) == 10
     assert len(refused) == 20
     assert Participant.objects.count() == 10
 
 
 def test_a_double_submit_from_two_tabs_stores_the_answers_once(lab):
-    participant = services.enrol(lab, uuid.uuid4())
-    services.start_threats(participant)
+    participant = participation.enrol(lab, uuid.uuid4())
+    participation.start_threats(participant)
     order = participant.threat_order
 
     def submit(i: int) -> bool:
         choice = Choice.APPLICABLE if i % 2 else Choice.NOT_APPLICABLE
         me = Participant.objects.get(pk=participant.pk)
-        return services.submit_answers(me, [services.ThreatAnswer(t, p, choice) for p, t in enumerate(order, 1)])
+        return participation.submit_answers(
+            me, [participation.ThreatAnswer(t, p, choice) for p, t in enumerate(order, 1)]
+        )
 
     results = run_at_once(8, submit)
     assert sorted(results) == [False] * 7 + [True]
@@ -116,7 +118,7 @@ def _stratified_lab():
         stdout=StringIO(),
     )
     experiment = Experiment.objects.get(slug="kubernetes-pod-dfd")
-    session = services.create_session(experiment, open_now=True)
+    session = sessions.create_session(experiment, open_now=True)
     return session, QuestionnaireItem.objects.get(questionnaire__experiment=experiment, key="k8s_experience")
 
 
@@ -124,11 +126,13 @@ def test_an_entry_questionnaire_sent_from_two_tabs_at_once_is_stored_and_allocat
     from experiment.models import ItemResponse
 
     session, item = _stratified_lab()
-    participant = services.enrol(session, uuid.uuid4())
+    participant = participation.enrol(session, uuid.uuid4())
 
     def submit(i: int) -> bool:
         me = Participant.objects.select_related("session__experiment").get(pk=participant.pk)
-        return services.submit_entry(me, [services.Response(item.pk, "", "none" if i % 2 else "professional")])
+        return participation.submit_entry(
+            me, [participation.Response(item.pk, "", "none" if i % 2 else "professional")]
+        )
 
     results = run_at_once(8, submit)
     assert sorted(results) == [False] * 7 + [True]
@@ -140,12 +144,12 @@ def test_an_entry_questionnaire_sent_from_two_tabs_at_once_is_stored_and_allocat
 
 def test_forty_entry_questionnaires_submitted_at_once_fill_balanced_blocks_per_stratum(db):
     session, item = _stratified_lab()
-    participants = [services.enrol(session, uuid.uuid4()) for _ in range(40)]
+    participants = [participation.enrol(session, uuid.uuid4()) for _ in range(40)]
 
     def submit(i: int) -> bool:
         me = Participant.objects.select_related("session__experiment").get(pk=participants[i].pk)
         level = "none" if i % 3 else "professional"
-        return services.submit_entry(me, [services.Response(item.pk, "", level)])
+        return participation.submit_entry(me, [participation.Response(item.pk, "", level)])
 
     results = run_at_once(40, submit)
     assert results == [True] * 40
@@ -184,7 +188,7 @@ def _holding_the_session_row(session, work):
 def test_a_consent_and_an_allocation_do_not_queue_on_the_session_row(lab, make_participant):
     # The row lock once queued a whole class at consent and at the entry submit (docs/performance.md); only a
     # session with a capacity still admits one at a time.
-    participant = _holding_the_session_row(lab, lambda: services.enrol(lab, uuid.uuid4()))
+    participant = _holding_the_session_row(lab, lambda: participation.enrol(lab, uuid.uuid4()))
     assert participant.arm_id is not None
 
 
@@ -192,5 +196,5 @@ def test_a_session_with_a_capacity_admits_one_at_a_time(lab):
     lab.capacity = 10
     lab.save()
     with pytest.raises(OperationalError, match="lock timeout"):
-        _holding_the_session_row(lab, lambda: services.enrol(lab, uuid.uuid4()))
+        _holding_the_session_row(lab, lambda: participation.enrol(lab, uuid.uuid4()))
     assert not Participant.objects.exists()

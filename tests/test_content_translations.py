@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from experiment import services
 from experiment.models import Experiment
+from experiment.services import sessions
 from tests.helpers import consent_post, url
 from tests.test_definition import minimal
 
@@ -49,7 +49,7 @@ def translated_lab(tmp_path):
     path = tmp_path / "t.json"
     path.write_text(json.dumps(translated()))
     call_command("load_experiment", str(path), stdout=StringIO())
-    return services.create_session(Experiment.objects.get(slug="exp"), open_now=True)
+    return sessions.create_session(Experiment.objects.get(slug="exp"), open_now=True)
 
 
 def in_dutch() -> Client:

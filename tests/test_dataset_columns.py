@@ -10,9 +10,9 @@ import pytest
 from analysis import dataset
 from analysis.dataset import _rows_of
 from analysis.scoring import score, score_columns, score_counts
-from experiment import services
 from experiment.models import Answer, Choice, Participant, Stage, UsefulnessRating
 from experiment.rehearsal import simulate
+from experiment.services import participation
 from threats.models import Stride, Threat
 
 SCORES = ("tp", "fn", "fp", "tn", "precision", "recall", "f1", "accuracy")
@@ -72,7 +72,7 @@ def test_the_columns_equal_scoring_each_participants_answers(many_threats, lab):
     Answer.objects.filter(participant=people[1], position__gt=20).delete()
     Participant.objects.filter(pk=people[1].pk).update(stage=Stage.USEFULNESS)
     UsefulnessRating.objects.filter(participant=people[2]).delete()
-    people.append(services.enrol(lab, uuid.uuid4()))
+    people.append(participation.enrol(lab, uuid.uuid4()))
     data = dataset.load(many_threats, dataset.Filters(include_simulated=True, include_incomplete=True))
     columns = data.participants
     assert columns.ids.tolist() == [person.pk for person in people]

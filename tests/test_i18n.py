@@ -18,8 +18,8 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils.translation.template import templatize
 
-from experiment import services
 from experiment.rehearsal import simulate
+from experiment.services import participation
 from tests.helpers import consent_post, threat_answers, url, usefulness_answers
 
 ROOT = Path(settings.BASE_DIR)
@@ -307,7 +307,7 @@ def admin_url(name: str, session) -> str:
 def test_the_join_sheet_and_the_monitor_are_in_the_instructors_language(
     db, lab, instructor, make_participant, language
 ):
-    services.start_threats(make_participant())
+    participation.start_threats(make_participant())
     client = staff(instructor, language)
     join_sheet = page_text(client.get(admin_url("join_sheet", lab)))
     assert_staff_page_in_language(join_sheet, language, "join_sheet")

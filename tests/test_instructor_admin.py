@@ -11,8 +11,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from experiment import services
 from experiment.models import AllocationBlock, Answer, CompletionCode, LabSession, Participant, SessionStatus
+from experiment.services import participation, sessions
 from tests.helpers import consent_post, threat_answers, url, usefulness_answers
 
 pytestmark = pytest.mark.django_db
@@ -103,12 +103,12 @@ def test_status_changes_need_a_post(instructor, lab):
 
 
 def test_the_open_and_close_actions_work_on_many_sessions(instructor, experiment):
-    sessions = [services.create_session(experiment) for _ in range(3)]
+    labs = [sessions.create_session(experiment) for _ in range(3)]
     client = logged_in(instructor)
     changelist = reverse("admin:experiment_labsession_changelist")
-    client.post(changelist, {"action": "open_sessions", "_selected_action": [s.pk for s in sessions]})
+    client.post(changelist, {"action": "open_sessions", "_selected_action": [s.pk for s in labs]})
     assert set(LabSession.objects.values_list("status", flat=True)) == {"open"}
-    client.post(changelist, {"action": "close_sessions", "_selected_action": [s.pk for s in sessions]})
+    client.post(changelist, {"action": "close_sessions", "_selected_action": [s.pk for s in labs]})
     assert set(LabSession.objects.values_list("status", flat=True)) == {"closed"}
 
 
@@ -142,7 +142,7 @@ def test_the_join_sheet_shows_the_code_and_a_qr_code_of_the_join_url(instructor,
 
 def test_the_monitor_counts_participants_per_stage_and_arm(instructor, lab, make_participant):
     participants = [make_participant() for _ in range(4)]
-    services.start_threats(participants[0])
+    participation.start_threats(participants[0])
     make_participant(is_simulated=True)
     data = logged_in(instructor).get(admin_url("monitor_data", lab)).json()
     assert data["stages"] == ["training", "threats", "usefulness", "done"]
@@ -211,9 +211,9 @@ def test_an_empty_code_check_is_refused(instructor, lab):
 
 def test_deleting_a_sessions_data_names_what_goes_then_deletes_it(researcher, lab, make_participant):
     participant = make_participant()
-    services.start_threats(participant)
-    services.submit_answers(
-        participant, [services.ThreatAnswer(t, i, "applicable") for i, t in enumerate(participant.threat_order, 1)]
+    participation.start_threats(participant)
+    participation.submit_answers(
+        participant, [participation.ThreatAnswer(t, i, "applicable") for i, t in enumerate(participant.threat_order, 1)]
     )
     client = logged_in(researcher)
     page = client.get(admin_url("delete_data", lab)).content.decode()

@@ -10,9 +10,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from experiment import services
 from experiment.models import Answer, Experiment, ItemResponse, Participant, Stage
 from experiment.rehearsal import simulate
+from experiment.services import sessions
 from tests.helpers import consent_post, threat_answers, url, usefulness_answers
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +41,7 @@ EXIT = {
 @pytest.fixture
 def replication_lab(db):
     call_command("load_experiment", str(FIXTURE), stdout=StringIO())
-    return services.create_session(Experiment.objects.get(slug="kubernetes-pod-dfd"), open_now=True)
+    return sessions.create_session(Experiment.objects.get(slug="kubernetes-pod-dfd"), open_now=True)
 
 
 def test_the_entry_questionnaire_comes_before_assignment(client, replication_lab):

@@ -80,11 +80,11 @@ def test_every_shipped_diagram_is_safe_accessible_svg(folder):
 
 
 def test_the_replication_can_be_taken_by_bots_in_both_arms(replication):
-    from experiment import services
     from experiment.models import Participant
     from experiment.rehearsal import simulate
+    from experiment.services import sessions
 
-    session = services.create_session(replication, open_now=True)
+    session = sessions.create_session(replication, open_now=True)
     simulate(session, 8, profile="perfect", seed=1)
     assert set(Participant.objects.values_list("arm__slug", flat=True)) == {"dfd", "control"}
     assert all(p.answers.count() == 10 for p in Participant.objects.all())
@@ -101,9 +101,9 @@ SHIPPED = {
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_every_shipped_experiment_loads_and_bots_finish_it(name):
-    from experiment import services
     from experiment.models import Participant, Stage
     from experiment.rehearsal import simulate
+    from experiment.services import sessions
 
     slug, n_threats, n_arms = SHIPPED[name]
     call_command("load_experiment", str(FIXTURES / name), stdout=StringIO())
@@ -113,7 +113,7 @@ def test_every_shipped_experiment_loads_and_bots_finish_it(name):
     assert experiment.arms.count() == n_arms
     for threat in experiment.scenario.threats.all():
         assert threat.rationale and threat.source
-    session = services.create_session(experiment, open_now=True)
+    session = sessions.create_session(experiment, open_now=True)
     simulate(session, 3 * n_arms, profile="perfect", seed=2)
     done = Participant.objects.filter(session=session, stage=Stage.DONE)
     assert done.count() == 3 * n_arms
@@ -123,8 +123,8 @@ def test_every_shipped_experiment_loads_and_bots_finish_it(name):
 @pytest.mark.django_db
 def test_the_three_arm_experiment_reports_kruskal_wallis_with_pairwise_tests():
     from analysis import dataset, report
-    from experiment import services
     from experiment.rehearsal import simulate
+    from experiment.services import sessions
 
     call_command("load_experiment", str(FIXTURES / "kubernetes-pod-three-arms.json"), stdout=StringIO())
     experiment = Experiment.objects.get(slug="kubernetes-pod-three-arms")
@@ -133,7 +133,7 @@ def test_the_three_arm_experiment_reports_kruskal_wallis_with_pairwise_tests():
         "sequence": ["sequence"],
         "dfd": ["dfd"],
     }
-    session = services.create_session(experiment, open_now=True)
+    session = sessions.create_session(experiment, open_now=True)
     simulate(session, 18, profile="diagram_helps", seed=3)
     results = report.build(dataset.load(experiment, dataset.Filters(include_simulated=True)))
     tp = next(m for m in results["metrics"] if m["key"] == "tp")

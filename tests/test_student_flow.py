@@ -5,8 +5,8 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 
-from experiment import services
 from experiment.models import Answer, Choice, LabSession, Participant, Stage, UsefulnessRating
+from experiment.services import participation
 from tests.helpers import consent_post, threat_answers, url, usefulness_answers
 
 pytestmark = pytest.mark.django_db
@@ -215,10 +215,12 @@ def test_a_second_submit_of_the_answers_changes_nothing(client, lab):
 
 def test_the_answers_service_refuses_a_second_submission(lab, make_participant):
     participant = make_participant()
-    services.start_threats(participant)
-    answers = [services.ThreatAnswer(tid, i, Choice.APPLICABLE) for i, tid in enumerate(participant.threat_order, 1)]
-    assert services.submit_answers(participant, answers) is True
-    assert services.submit_answers(participant, answers) is False
+    participation.start_threats(participant)
+    answers = [
+        participation.ThreatAnswer(tid, i, Choice.APPLICABLE) for i, tid in enumerate(participant.threat_order, 1)
+    ]
+    assert participation.submit_answers(participant, answers) is True
+    assert participation.submit_answers(participant, answers) is False
     assert Answer.objects.filter(participant=participant).count() == len(answers)
 
 

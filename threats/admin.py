@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from experiment.admin import ContentAdmin
 from threats.models import Diagram, MaterialSection, Scenario, Threat
 
 
@@ -19,14 +20,16 @@ class ThreatInline(admin.StackedInline):
 
 
 @admin.register(Scenario)
-class ScenarioAdmin(admin.ModelAdmin):
+class ScenarioAdmin(ContentAdmin):
+    experiments_lookup = "scenario"
     list_display = ["title", "slug"]
     search_fields = ["title", "slug"]
     inlines = [MaterialSectionInline, DiagramInline, ThreatInline]
 
 
 @admin.register(Threat)
-class ThreatAdmin(admin.ModelAdmin):
+class ThreatAdmin(ContentAdmin):
+    experiments_lookup = "scenario__threats"
     list_display = ["ref", "scenario", "stride", "is_real"]
     list_filter = ["scenario", "stride", "is_real"]
     search_fields = ["ref", "title", "description"]

@@ -19,9 +19,10 @@ from django.test import Client
 from playwright.sync_api import Page
 from slugify import slugify
 
-from experiment import definition, services
+from experiment import definition
 from experiment.models import Experiment, LabSession
 from experiment.roles import INSTRUCTOR, RESEARCHER
+from experiment.services import participation, sessions
 
 ROOT = Path(django_settings.BASE_DIR)
 CHROMIUM = Path("/usr/bin/chromium")
@@ -167,7 +168,7 @@ def kubernetes(db) -> Experiment:
 
 @pytest.fixture
 def open_lab(kubernetes) -> LabSession:
-    return services.create_session(kubernetes, label="E2E lab", open_now=True)
+    return sessions.create_session(kubernetes, label="E2E lab", open_now=True)
 
 
 def instructor_group() -> Group:
@@ -207,7 +208,7 @@ def staff_page(page: Page, live_server, instructor_user) -> Page:
 
 
 def enrol(session: LabSession):
-    return services.enrol(session, uuid.uuid4())
+    return participation.enrol(session, uuid.uuid4())
 
 
 # -- axe-core -------------------------------------------------------------------------------------------------------

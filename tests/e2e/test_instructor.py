@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from experiment import services
 from experiment.models import SessionStatus
 from experiment.rehearsal import simulate
+from experiment.services import sessions
 from tests.e2e.conftest import STAFF_PASSWORD, collect_console_errors, enrol, horizontal_overflow, live_db
 
 pytestmark = [pytest.mark.e2e, live_db]
@@ -29,7 +29,7 @@ def test_an_instructor_opens_and_closes_a_session_and_shows_the_join_sheet_and_m
     page, live_server, instructor_user, kubernetes
 ):
     errors = collect_console_errors(page)
-    session = services.create_session(kubernetes, label="Tuesday group")
+    session = sessions.create_session(kubernetes, label="Tuesday group")
     log_in(page, live_server.url, instructor_user.username)
 
     page.get_by_role("link", name="Lab sessions", exact=True).click()

@@ -2,8 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
-from experiment import services
 from experiment.models import Experiment
+from experiment.services import sessions
 
 
 class Command(BaseCommand):
@@ -28,7 +28,7 @@ class Command(BaseCommand):
                 raise CommandError("--closes-at needs a time zone offset, e.g. 2026-12-01T14:00+01:00.")
         if capacity is not None and capacity < 1:
             raise CommandError("--capacity must be 1 or more.")
-        session = services.create_session(experiment, label=label, open_now=open, closes_at=when, capacity=capacity)
+        session = sessions.create_session(experiment, label=label, open_now=open, closes_at=when, capacity=capacity)
         url = base_url.rstrip("/") + reverse("experiment:consent", args=[session.join_code])
         self.stdout.write(f"Session {session.join_code} ({session.get_status_display()}) for {experiment.slug}")
         self.stdout.write(f"Join URL: {url}")

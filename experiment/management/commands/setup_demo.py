@@ -5,8 +5,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
-from experiment import services
 from experiment.models import Experiment, LabSession, SessionStatus
+from experiment.services import sessions
 
 DEMO_LABEL = "Demo session"
 
@@ -25,7 +25,7 @@ class Command(BaseCommand):
         self._ensure_admin()
         session = LabSession.objects.filter(
             experiment=experiment, label=DEMO_LABEL, status=SessionStatus.OPEN
-        ).first() or services.create_session(experiment, label=DEMO_LABEL, open_now=True)
+        ).first() or sessions.create_session(experiment, label=DEMO_LABEL, open_now=True)
         base = base_url.rstrip("/")
         self.stdout.write(f"Students join at: {base}{reverse('experiment:consent', args=[session.join_code])}")
         self.stdout.write(f"  (or at {base}/ with the code {session.join_code})")

@@ -1,0 +1,79 @@
+"""The lab sessions instructors run: creating them, resetting a rehearsal, deleting what a session collected."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from experiment.codes import new_join_code
+from experiment.models import Answer, LabSession, SessionStatus, UsefulnessRating
+
+
+class RehearsalInUse(Exception):
+    """Real students have joined the session, so its rehearsal can no longer be reset; the message says so."""
+
+
+def unused_join_code() -> str:
+    """A join code no session has yet; the unique constraint still decides if two sessions race for one."""
+    for _attempt in range(10):
+        code = new_join_code()
+        if not LabSession.objects.filter(join_code=code).exists():
+            return code
+    raise RuntimeError("could not draw an unused join code in 10 attempts")
+
+
+def create_session(experiment, *, label: str = "", open_now: bool = False, closes_at=None, capacity=None) -> LabSession:
+    """A new lab session with a fresh join code."""
+    return LabSession.objects.create(
+        experiment=experiment,
+        label=label,
+        join_code=unused_join_code(),
+        status=SessionStatus.OPEN if open_now else SessionStatus.DRAFT,
+        closes_at=closes_at,
+        capacity=capacity,
+    )
+
+
+def reset_rehearsal(session: LabSession) -> int:
+    """Remove a rehearsal's bots, blocks and completion codes. Raises RehearsalInUse once a real student has joined."""
+    with transaction.atomic():
+        session = LabSession.objects.select_for_update().get(pk=session.pk)
+        if session.participants.real().exists():
+            raise RehearsalInUse(_("Real students have joined this session; a rehearsal can no longer be reset."))
+        removed, _details = session.participants.all().delete()
+        session.blocks.all().delete()
+        session.completion_codes.all().delete()
+    return removed
+
+
+@dataclass(frozen=True)
+class SessionData:
+    participants: int
+    answers: int
+    ratings: int
+    blocks: int
+    completion_codes: int
+    declined: int
+
+
+def session_data(session: LabSession) -> SessionData:
+    return SessionData(
+        participants=session.participants.count(),
+        answers=Answer.objects.filter(participant__session=session).count(),
+        ratings=UsefulnessRating.objects.filter(participant__session=session).count(),
+        blocks=session.blocks.count(),
+        completion_codes=session.completion_codes.count(),
+        declined=session.declined_count,
+    )
+
+
+def delete_session_data(session: LabSession) -> SessionData:
+    """Delete everything a session collected (the session itself stays, closed). Returns what went."""
+    with transaction.atomic():
+        session = LabSession.objects.select_for_update().get(pk=session.pk)
+        gone = session_data(session)
+        session.participants.all().delete()
+        session.blocks.all().delete()
+        session.completion_codes.all().delete()
+        LabSession.objects.filter(pk=session.pk).update(declined_count=0, status=SessionStatus.CLOSED)
+    return gone
