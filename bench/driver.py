@@ -13,9 +13,7 @@ the same request again (reload, or "submit" once more), until ``retry_for`` seco
 """
 
 import asyncio
-import html as html_lib
 import random
-import re
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
@@ -23,14 +21,16 @@ from urllib.parse import urljoin
 import aiohttp
 from multidict import CIMultiDictProxy
 
-_INPUT = re.compile(r"<input\b[^>]*>", re.IGNORECASE)
-_ATTR = re.compile(r'([\w-]+)="([^"]*)"')
-_IMG = re.compile(r'<img\b[^>]*\bsrc="([^"]+\.svg)"')
-_COMPLETION = re.compile(r'id="completion-code">([A-Z0-9-]+)<')
-_TEXTAREA = re.compile(r'<textarea\b[^>]*\bname="([^"]+)"')
-_PARTICIPANT = re.compile(r"^/p/([0-9a-f-]{36})/(\w+)/$")
-_FORM_ERROR = re.compile(r"<li>(?:<a [^>]*>)?([^<]+)")
-_NOTICE = re.compile(r'<p class="alert alert-info">(.*?)</p>', re.DOTALL)
+from experiment.student_pages import (
+    CONSENT,
+    RATING_PREFIX,
+    Form,
+    StudentPage,
+    fill,
+    participant_path,
+    read_page,
+    threat_id,
+)
 
 
 @dataclass
@@ -62,22 +62,6 @@ class Recorder:
             await asyncio.sleep(delay)
 
 
-def form_values(html: str) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """The page's hidden/text inputs by name, and the values each radio group offers."""
-    values: dict[str, str] = {}
-    radios: dict[str, list[str]] = {}
-    for tag in _INPUT.findall(html):
-        attrs = dict(_ATTR.findall(tag))
-        name = attrs.get("name")
-        if not name:
-            continue
-        if attrs.get("type") == "radio":
-            radios.setdefault(name, []).append(attrs.get("value", ""))
-        elif attrs.get("type") != "submit":
-            values[name] = attrs.get("value", "")
-    return values, radios
-
-
 def _int(value: str | None) -> int | None:
     return int(value) if value else None
 
@@ -92,11 +76,10 @@ class Page:
 
 
 class Browser:
-    """One student's browser: a connection pool, cookies, and a timing record of every request.
+    """One student's browser: a connection pool, cookies, and a timing record of every request."""
 
-    aiohttp, not httpx: the driver runs on the two cores the server under test runs on, and aiohttp's C parser
-    costs a third of httpx's CPU per request (0.2-0.3 ms against 0.75 ms, docs/performance.md).
-    """
+    # aiohttp, not httpx: the driver runs on the cores the server under test runs on, and aiohttp's C parser spends
+    # a third of httpx's CPU per request (docs/performance.md).
 
     def __init__(self, base_url: str, recorder: Recorder, timeout: float = 30.0):
         self.base_url = base_url
@@ -228,16 +211,17 @@ class Student:
 
 
 def stage_of(path: str) -> str:
-    match = _PARTICIPANT.match(path)
-    return match.group(2) if match else ""
+    where = participant_path(path)
+    return where.stage if where else ""
 
 
 class Lab:
     """Runs one class of students through the flow against a server.
 
     Students are driven by the page they are on, as a person is: the URL names the stage, the form says what to
-    fill in. Threats and usefulness are filled and remembered for the checks; any other stage's form (an entry or
-    exit questionnaire) is filled with one random choice per radio group and a line of text per text area.
+    fill in (experiment/student_pages.py reads the page and fills the form, as it does for the rehearsal bots:
+    a random choice per radio group, a line of text per text area). What each student sent is remembered for the
+    checks: its answers, ratings and comment, and any other stage's form (an entry or exit questionnaire).
     """
 
     max_pages = 20
@@ -279,18 +263,18 @@ class Lab:
             await self.drop_hook(student, browser, step, path, data)
         return await self._until_page(student, browser, step, "POST", path, data)
 
-    async def _follow(self, student: Student, browser: Browser, response: Page) -> tuple[str, str]:
-        """Follow a redirect to the page it names; return (path, html) of the page the student now sees."""
+    async def _follow(self, student: Student, browser: Browser, response: Page) -> tuple[str, StudentPage]:
+        """Follow a redirect to the page it names; return the path and the page the student now sees."""
         if response.status_code != 302:
             raise LabFailure(f"expected a redirect after a POST, got {response.status_code}")
         path = response.headers["location"]
         page = await self._until_page(student, browser, f"{stage_of(path) or 'other'}_page", "GET", path)
         if page.status_code != 200:
             raise LabFailure(f"{path}: {page.status_code}")
-        for notice in _NOTICE.findall(page.text):
-            student.notices.append(f"{stage_of(path)}: {html_lib.unescape(notice.strip())}")
+        shown = read_page(page.text)
+        student.notices += [f"{stage_of(path)}: {notice}" for notice in shown.notices]
         student.path = path
-        return path, page.text
+        return path, shown
 
     async def take(self, student: Student) -> None:
         browser = Browser(self.base_url, self.recorder)
@@ -308,29 +292,25 @@ class Lab:
         join = f"/join/{self.join_code}/"
         await self.recorder.sleep_until(plan.arrive)
         page = await self._until_page(student, browser, "join_page", "GET", join)
-        values, _radios = form_values(page.text)
-        if "entry_token" not in values:
+        form = read_page(page.text).form
+        if form is None or "entry_token" not in form.values:
             raise LabFailure(f"consent page without a form ({page.status_code})")
         await asyncio.sleep(plan.consent_after)
-        consent = {
-            "csrfmiddlewaretoken": values["csrfmiddlewaretoken"],
-            "entry_token": values["entry_token"],
-            "decision": "consent",
-        }
+        consent = fill(CONSENT, form, student.rng)
         response = await self._submit(student, browser, "consent_submit", join, consent)
-        path, html = await self._follow(student, browser, response)
-        match = _PARTICIPANT.match(path)
-        if not match:
+        path, shown = await self._follow(student, browser, response)
+        where = participant_path(path)
+        if where is None:
             raise LabFailure(f"consent led to {path}, not a participant page")
-        student.participant = match.group(1)
+        student.participant = where.code
         images_loaded = False
         for _page in range(self.max_pages):
             stage = stage_of(path)
             student.stages.append(stage)
-            if not images_loaded and _IMG.search(html):
+            if not images_loaded and shown.images:
                 # The browser loads the diagrams once; they are cached (Cache-Control: private, max-age=3600).
                 # Their addresses are relative to the page ("../diagrams/<slug>.svg").
-                for image in dict.fromkeys(urljoin(path, src) for src in _IMG.findall(html)):
+                for image in dict.fromkeys(urljoin(path, src) for src in shown.images):
                     loaded = await self._until_page(student, browser, "diagram", "GET", image)
                     if loaded.status_code == 200:
                         student.diagrams.append(image.rsplit("/", 1)[1].removesuffix(".svg"))
@@ -338,10 +318,9 @@ class Lab:
             if stage == student.stop_at:
                 return
             if stage == "done":
-                match = _COMPLETION.search(html)
-                student.completion_code = match.group(1) if match else ""
+                student.completion_code = shown.completion_code
                 return
-            data = self._fill(student, stage, html)
+            data = self._fill(student, stage, shown.form)
             at = plan.submit_at(stage, seen_threats="threats" in student.stages[:-1] or stage == "threats")
             if at is None:
                 await asyncio.sleep(student.rng.uniform(2.0, 5.0))
@@ -349,37 +328,34 @@ class Lab:
                 await self.recorder.sleep_until(at)
             response = await self._submit(student, browser, f"{stage}_submit", path, data)
             if response.status_code == 302:
-                path, html = await self._follow(student, browser, response)
+                path, shown = await self._follow(student, browser, response)
                 continue
             # Not taken (a 4xx page): a person reopens the lab's link and goes on from the step it shows.
-            problems = ", ".join(html_lib.unescape(e) for e in _FORM_ERROR.findall(response.text)) or response.text[:80]
+            problems = ", ".join(read_page(response.text).errors) or response.text[:80]
             student.notices.append(f"{stage}: HTTP {response.status_code} {problems}".strip())
             student.errors += 1
             reopened = await self._until_page(student, browser, "reopen", "GET", f"/p/{student.participant}/")
-            path, html = await self._follow(student, browser, reopened)
+            path, shown = await self._follow(student, browser, reopened)
         raise LabFailure(f"no thank-you page after {self.max_pages} pages: {student.stages}")
 
-    def _fill(self, student: Student, stage: str, html: str) -> dict[str, str]:
-        rng = student.rng
-        values, radios = form_values(html)
-        if "csrfmiddlewaretoken" not in values:
+    def _fill(self, student: Student, stage: str, form: Form | None) -> dict[str, str]:
+        if form is None or "csrfmiddlewaretoken" not in form.values:
             raise LabFailure(f"the {stage} page has no form")
-        # As a browser does: every hidden and text input goes back with the form as the page set it.
-        data = dict(values)
-        for name, choices in radios.items():
-            data[name] = rng.choice(choices)
-        for name in _TEXTAREA.findall(html):
-            data[name] = f"bench student {student.index}"
+        data = fill(stage, form, student.rng, text=f"bench student {student.index}")
         if stage == "threats":
-            student.order = [int(i) for i in values["shown_order"].split(",")]
-            student.answers = {int(k.removeprefix("threat_")): v for k, v in data.items() if k.startswith("threat_")}
+            student.order = [int(i) for i in form.values["shown_order"].split(",")]
+            student.answers = {threat: value for name, value in data.items() if (threat := threat_id(name)) is not None}
             if sorted(student.answers) != sorted(student.order):
                 raise LabFailure("the threats page does not offer a choice for every threat in shown_order")
         if stage == "usefulness":
             student.comment = data.get("comment", "")
-            student.ratings = {k.removeprefix("rating_"): int(v) for k, v in data.items() if k.startswith("rating_")}
+            student.ratings = {
+                name.removeprefix(RATING_PREFIX): int(value)
+                for name, value in data.items()
+                if name.startswith(RATING_PREFIX)
+            }
         if stage not in ("training", "threats", "usefulness"):
-            student.other_forms[stage] = {k: v for k, v in data.items() if k not in values}
+            student.other_forms[stage] = {name: value for name, value in data.items() if name not in form.values}
         return data
 
 

@@ -2,19 +2,22 @@
 
 Bots identify themselves with a header signed with the SECRET_KEY, so the server marks them ``is_simulated``
 and nobody without the key can pass as a bot (or hide a real participant among bots). They read each page's form,
-fill it by their profile, and post it with the page's CSRF token.
+fill it by their profile, and post it with the page's CSRF token; experiment/student_pages.py reads the pages and
+fills the forms, for them and for the load driver (bench/driver.py) alike.
 """
 
 import random
-import re
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from http.cookiejar import CookieJar
 from typing import Protocol
 
 from django.core import signing
+
+from experiment.models import Choice
+from experiment.student_pages import CONSENT, Form, fill, participant_path, read_page
 
 BOT_HEADER = "X-ThreatLab-Bot"
 _BOT_SALT = "threatlab.bot"
@@ -108,33 +111,6 @@ class HttpTransport:
         return self._open(urllib.request.Request(self.base_url + path, data=body, method="POST"))
 
 
-class _FormReader(HTMLParser):
-    """The names and values of a page's inputs, and the values each radio group offers."""
-
-    def __init__(self):
-        super().__init__()
-        self.values: dict[str, str] = {}
-        self.radios: dict[str, list[str]] = {}
-
-    def handle_starttag(self, tag, attrs):
-        if tag != "input":
-            return
-        attr = dict(attrs)
-        name = attr.get("name")
-        if not name:
-            return
-        if attr.get("type") == "radio":
-            self.radios.setdefault(name, []).append(attr.get("value", ""))
-        elif attr.get("type") != "submit":
-            self.values[name] = attr.get("value", "")
-
-
-def read_form(html: str) -> _FormReader:
-    reader = _FormReader()
-    reader.feed(html)
-    return reader
-
-
 class BotError(Exception):
     pass
 
@@ -143,16 +119,6 @@ class BotError(Exception):
 class BotResult:
     participant_code: str
     completion_code: str
-
-
-_PARTICIPANT_PATH = re.compile(r"^/p/([0-9a-f-]{36})/(\w+)/$")
-
-
-def _expect(page: Page, stage: str) -> str:
-    match = _PARTICIPANT_PATH.match(page.url)
-    if page.status != 200 or not match or match.group(2) != stage:
-        raise BotError(f"expected the {stage} page, got HTTP {page.status} at {page.url}")
-    return match.group(1)
 
 
 def run_bot(
@@ -164,38 +130,42 @@ def run_bot(
     sees_dfd_for,
     margin: float = 0.25,
 ) -> BotResult:
-    """Take the lab once: consent, training, threats, usefulness. ``sees_dfd_for(code)`` tells the bot's arm."""
-    consent = transport.get(f"/join/{join_code}/")
-    if consent.status != 200:
-        raise BotError(f"the join page answered HTTP {consent.status}")
-    form = read_form(consent.html)
-    page = transport.post(f"/join/{join_code}/", {**form.values, "decision": "consent"})
-    if page.url.endswith("/entry/"):
-        code = _expect(page, "entry")
-        page = transport.post(page.url, _fill_questionnaire(read_form(page.html), rng))
-    code = _expect(page, "training")
-    page = transport.post(page.url, read_form(page.html).values)
-    _expect(page, "threats")
-    form = read_form(page.html)
-    sees_dfd = sees_dfd_for(code)
-    data = dict(form.values)
-    for name, values in form.radios.items():
-        if name.startswith("threat_"):
-            real = marks_real(profile, answer_key[int(name.removeprefix("threat_"))], sees_dfd, rng, margin)
-            data[name] = "applicable" if real else "not_applicable"
-        else:  # a confidence rating
-            data[name] = rng.choice(values)
-    page = transport.post(page.url, data)
-    _expect(page, "usefulness")
-    page = transport.post(page.url, {**_fill_questionnaire(read_form(page.html), rng), "comment": ""})
-    if page.url.endswith("/exit/"):
-        _expect(page, "exit")
-        page = transport.post(page.url, _fill_questionnaire(read_form(page.html), rng))
-    _expect(page, "done")
-    completion = re.search(r'id="completion-code">([A-Z0-9-]+)<', page.html)
-    return BotResult(code, completion.group(1) if completion else "")
+    """Take the lab once, from consent to the thank-you page. ``sees_dfd_for(code)`` tells the bot's arm.
+
+    The bot fills whatever stage the server sends it to (experiment/student_pages.py decides what it sends) and
+    raises BotError on an error page or when a submit does not move it on to a stage it has not been to.
+    """
+    join = f"/join/{join_code}/"
+    page = transport.get(join)
+    if page.status != 200:
+        raise BotError(f"the join page answered HTTP {page.status}")
+    page = transport.post(join, fill(CONSENT, _form(page, CONSENT), rng))
+    seen: list[str] = []
+    while True:
+        where = participant_path(page.url)
+        if page.status != 200 or where is None or where.stage in seen:
+            after = f" after {seen[-1]}" if seen else ""
+            raise BotError(f"expected the next stage's page{after}, got HTTP {page.status} at {page.url}")
+        seen.append(where.stage)
+        if where.stage == "done":
+            return BotResult(where.code, read_page(page.html).completion_code)
+        threats = where.stage == "threats"
+        answer = _judge(profile, answer_key, sees_dfd_for(where.code), rng, margin) if threats else None
+        page = transport.post(page.url, fill(where.stage, _form(page, where.stage), rng, answer=answer))
 
 
-def _fill_questionnaire(form: _FormReader, rng: random.Random) -> dict[str, str]:
-    """Every radio group answered at random; free text left empty (required text gets a word)."""
-    return {**form.values, **{name: rng.choice(values) for name, values in form.radios.items()}}
+def _judge(
+    profile: str, answer_key: dict[int, bool], sees_dfd: bool, rng: random.Random, margin: float
+) -> Callable[[int], str]:
+    def answer(threat: int) -> str:
+        real = marks_real(profile, answer_key[threat], sees_dfd, rng, margin)
+        return Choice.APPLICABLE if real else Choice.NOT_APPLICABLE
+
+    return answer
+
+
+def _form(page: Page, stage: str) -> Form:
+    form = read_page(page.html).form
+    if form is None:
+        raise BotError(f"the {stage} page at {page.url} has no form")
+    return form

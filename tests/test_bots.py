@@ -5,6 +5,7 @@ import random
 from io import StringIO
 
 import pytest
+from django import forms
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
@@ -12,6 +13,7 @@ from django.urls import reverse
 from experiment.bots import BOT_HEADER, marks_real
 from experiment.models import Choice, CompletionCode, Experiment, LabSession, Participant, SessionStatus, Stage
 from experiment.rehearsal import simulate
+from experiment.student_pages import CONSENT, Form, fill, participant_path, read_page
 from tests.helpers import consent_post
 
 pytestmark = pytest.mark.django_db
@@ -197,3 +199,100 @@ def test_an_invalid_upload_lists_its_problems_and_loads_nothing(researcher, expe
     response = client.post(reverse("admin:experiment_experiment_upload"), {"file": not_json})
     assert b"not UTF-8 JSON" in response.content
     assert list(Experiment.objects.values_list("slug", flat=True)) == ["mini-exp"]
+
+
+LANGUAGE_FORM = """<form class="language-chooser" action="/i18n/setlang/" method="post">
+<input type="hidden" name="csrfmiddlewaretoken" value="tok"><input type="hidden" name="next" value="/here/">
+<select name="language"><option value="en" selected>English</option><option value="nl">Nederlands</option></select>
+<input type="submit" value="Change"></form>"""
+
+
+class ThreatsForm(forms.Form):
+    shown_order = forms.CharField(widget=forms.HiddenInput, initial="5,3")
+    threat_5 = forms.ChoiceField(widget=forms.RadioSelect, choices=Choice.choices)
+    confidence_5 = forms.ChoiceField(widget=forms.RadioSelect, choices=[("1", "1"), ("2", "2")])
+    role = forms.ChoiceField(choices=[("", "---"), ("dev", "Developer"), ("ops", "Operator")])
+    comment = forms.CharField(widget=forms.Textarea, required=False)
+
+
+def test_a_page_form_reads_the_same_from_djangos_widgets_and_from_markup_written_by_hand():
+    widgets = f"""{LANGUAGE_FORM}<form method="post" novalidate>
+    <input type="hidden" name="csrfmiddlewaretoken" value="tok">{ThreatsForm().as_div()}
+    <button type="submit" class="btn">Submit</button></form>"""
+    by_hand = f"""{LANGUAGE_FORM}<FORM novalidate METHOD=post><input value='tok' type=hidden name=csrfmiddlewaretoken>
+    <input id="id_shown_order" value="5,3" name="shown_order" type="hidden">
+    <div class="form-check"><input class="form-check-input" value="applicable" type="radio" name="threat_5" required>
+    <label>Applicable</label></div><input name="threat_5"
+        type="radio" value="not_applicable">
+    <input type="radio" name="confidence_5" value="1"><input type="radio" name="confidence_5" value="2">
+    <select id="id_role" name="role"><option value="">---</option><option value="dev">Developer</option>
+    <option>ops</option></select><textarea name="comment" rows="3"></textarea>
+    <button class="btn">Submit</button></FORM>"""
+
+    expected = Form(
+        values={"csrfmiddlewaretoken": "tok", "shown_order": "5,3"},
+        choices={"threat_5": ["applicable", "not_applicable"], "confidence_5": ["1", "2"], "role": ["dev", "ops"]},
+        texts={"comment": ""},
+    )
+    assert read_page(widgets).form == expected
+    assert read_page(by_hand).form == expected
+
+
+def test_the_consent_button_sends_the_page_fields_and_no_other_form_is_read():
+    page = read_page(
+        f"""{LANGUAGE_FORM}<form method="post"><input type="hidden" name="csrfmiddlewaretoken" value="tok">
+        <input type="hidden" name="entry_token" value="e1" id="id_entry_token">
+        <button type="submit" name="decision" value="consent">I agree</button>
+        <button name="decision" value="decline" type="submit">I do not agree</button></form>"""
+    )
+
+    assert fill(CONSENT, page.form, random.Random(0)) == {
+        "csrfmiddlewaretoken": "tok",
+        "entry_token": "e1",
+        "decision": "consent",
+    }
+
+
+def test_a_filled_form_answers_threats_as_told_and_everything_else_at_random():
+    form = Form(
+        values={"csrfmiddlewaretoken": "tok", "shown_order": "5,3"},
+        choices={"threat_5": ["applicable", "not_applicable"], "threat_3": ["applicable", "not_applicable"]}
+        | {"confidence_5": ["1", "2", "3"]},
+        texts={"comment": "old"},
+    )
+
+    told = fill("threats", form, random.Random(1), answer=lambda threat: "applicable" if threat == 5 else "x")
+    at_random = [fill("threats", form, random.Random(seed), text="a line") for seed in range(30)]
+
+    assert told["threat_5"] == "applicable" and told["threat_3"] == "x"
+    assert told["confidence_5"] in {"1", "2", "3"} and told["comment"] == ""
+    assert told["csrfmiddlewaretoken"] == "tok" and told["shown_order"] == "5,3"
+    assert {data["threat_3"] for data in at_random} == {"applicable", "not_applicable"}
+    assert {data["comment"] for data in at_random} == {"a line"}
+    assert fill("threats", form, random.Random(2)) == fill("threats", form, random.Random(2)), "seeded"
+
+
+def test_a_page_shows_its_diagrams_completion_code_notices_and_errors():
+    page = read_page(
+        """<div role="status"><p class="alert alert-info">That step is &quot;already&quot;
+        done.</p></div><div class="alert alert-danger" id="form-errors"><ul>
+        <li><a class="alert-link" href="#id_threat_5_0">Answer T1.</a></li><li>Bad token.</li></ul></div>
+        <ul class="errorlist"><li>Required.</li></ul>
+        <figure><img alt="DFD" src="../diagrams/dfd.svg"></figure><img src="../diagrams/dfd.svg">
+        <img src="/static/logo.png"><img class="x" src="../diagrams/context.svg">
+        <p class="display-6"><code id="completion-code">ABCDE-12345</code></p>"""
+    )
+
+    assert page.images == ["../diagrams/dfd.svg", "../diagrams/context.svg"]
+    assert page.completion_code == "ABCDE-12345"
+    assert page.notices == ['That step is "already" done.']
+    assert page.errors == ["Answer T1.", "Bad token.", "Required."]
+    assert page.form is None
+
+
+def test_a_participant_path_names_the_code_and_the_stage():
+    code = "0b6f3c1e-5a7d-4c1b-9a2e-3f4d5e6a7b8c"
+
+    assert participant_path(f"/p/{code}/threats/") == (code, "threats")
+    assert participant_path("/join/ABCD2345/") is None
+    assert participant_path(f"/p/{code}/diagrams/dfd.svg") is None
