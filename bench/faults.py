@@ -47,12 +47,12 @@ def _cluster_version() -> str:
 
 
 def pg_ready(stack: Stack) -> bool:
-    parts = urllib.parse.urlsplit(stack.server_url)
-    result = subprocess.run(
-        ["pg_isready", "-q", "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432)],
-        capture_output=True,
-        timeout=10,
-    )
+    server = stack.postgres
+    # What the URL leaves out, pg_isready takes from libpq's defaults, as the app's connections do.
+    command = ["pg_isready", "-q"]
+    command += ["-h", server.host] if server.host else []
+    command += ["-p", str(server.port)] if server.port else []
+    result = subprocess.run(command, capture_output=True, timeout=10)
     return result.returncode == 0
 
 
@@ -71,9 +71,8 @@ def ensure_pg_up(stack: Stack) -> None:
 
 
 def restart_postgres(stack: Stack) -> tuple[float, str]:
-    host = urllib.parse.urlsplit(stack.server_url).hostname
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        raise RuntimeError(f"refusing to restart PostgreSQL on {host}: only a server on this machine")
+    if not stack.postgres.local:
+        raise RuntimeError(f"refusing to restart PostgreSQL on {stack.postgres.host}: only a server on this machine")
     if shutil.which("pg_ctlcluster") is None:
         raise RuntimeError("pg_ctlcluster is not installed")
     started = time.monotonic()

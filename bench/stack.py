@@ -19,27 +19,85 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import dj_database_url
 import psycopg2
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
-DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 BENCH_FIXTURE = REPO / "bench" / "fixture" / "bench-experiment.json"
 REAL_FIXTURE = REPO / "fixtures" / "kubernetes-pod-dfd.json"
 DB_PREFIX = "threatlab_bench_"
 
 
-def admin_url() -> str:
-    """The PostgreSQL server to create the bench database on: DATABASE_URL's server if it is PostgreSQL."""
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        return urllib.parse.urlunsplit(urllib.parse.urlsplit(url)._replace(path="/postgres"))
-    return DEFAULT_PG_URL
+ADMIN_DATABASE = "postgres"  # where CREATE and DROP DATABASE run: the maintenance database every server has
+_POSTGRESQL = "django.db.backends.postgresql"
+# Options Django's PostgreSQL backend takes out before it connects; the rest of a URL's query is libpq's.
+_DJANGO_OPTIONS = frozenset({"isolation_level", "server_side_binding", "assume_role", "pool"})
 
 
-def database_url(server_url: str, name: str) -> str:
-    return urllib.parse.urlunsplit(urllib.parse.urlsplit(server_url)._replace(path=f"/{name}"))
+@dataclass(frozen=True)
+class PgServer:
+    """A PostgreSQL server and the role to log in as, from a DATABASE_URL (its database aside).
+
+    What the URL leaves out stays out, so libpq's defaults apply as they do for Django: no host is the Unix
+    socket, no user the operating-system user.
+    """
+
+    host: str = ""  # a name, an address, or a socket directory ("/var/run/postgresql")
+    port: int | None = None
+    user: str = ""
+    password: str = ""
+    options: dict = field(default_factory=dict)  # the URL's query, as dj-database-url reads it (sslmode=...)
+
+    @classmethod
+    def from_url(cls, url: str) -> "PgServer | None":
+        """The server of a PostgreSQL DATABASE_URL, read as Django reads it; None for another database."""
+        config = dj_database_url.parse(url)
+        if config["ENGINE"] != _POSTGRESQL:
+            return None
+        return cls(
+            host=config.get("HOST") or "",
+            port=int(config["PORT"]) if config.get("PORT") else None,
+            user=config.get("USER") or "",
+            password=config.get("PASSWORD") or "",
+            options=dict(config.get("OPTIONS") or {}),
+        )
+
+    @property
+    def local(self) -> bool:
+        return self.host in ("", "127.0.0.1", "localhost", "::1") or self.host.startswith("/")
+
+    def connect_params(self, dbname: str) -> dict:
+        """psycopg2.connect's keyword arguments for ``dbname`` on this server."""
+        params = {key: value for key, value in self.options.items() if key not in _DJANGO_OPTIONS}
+        parts = {"host": self.host, "port": self.port, "user": self.user, "password": self.password}
+        params.update({key: value for key, value in parts.items() if value})
+        return {**params, "dbname": dbname}
+
+    def database_url(self, dbname: str) -> str:
+        """A DATABASE_URL for ``dbname`` on this server: dj-database-url reads the same parts back from it."""
+        quote = urllib.parse.quote
+        login = ""
+        if self.user or self.password:
+            login = quote(self.user, safe="") + (f":{quote(self.password, safe='')}" if self.password else "") + "@"
+        # A socket directory is written %-encoded, as dj-database-url reads it; an IPv6 address in brackets.
+        host = quote(self.host, safe="") if self.host.startswith("/") else self.host
+        host = f"[{host}]" if ":" in host else host
+        port = f":{self.port}" if self.port else ""
+        query = urllib.parse.urlencode(self.options, doseq=True)
+        # Written out rather than by urlunsplit, which drops the "//" of an empty host ("postgresql:/name").
+        return f"postgresql://{login}{host}{port}/{quote(dbname, safe='')}" + (f"?{query}" if query else "")
+
+
+# With no PostgreSQL DATABASE_URL (SQLite, or none), the local server as CI and the README run it.
+LOCAL_SERVER = PgServer(host="127.0.0.1", port=5432, user="postgres")
+
+
+def bench_server(database_url: str | None = None) -> PgServer:
+    """The server to create the bench database on: that of DATABASE_URL if it is PostgreSQL, else the local one."""
+    url = os.environ.get("DATABASE_URL", "") if database_url is None else database_url
+    return (PgServer.from_url(url) if url else None) or LOCAL_SERVER
 
 
 def experiment_file() -> Path:
@@ -47,8 +105,9 @@ def experiment_file() -> Path:
     return REAL_FIXTURE if REAL_FIXTURE.exists() else BENCH_FIXTURE
 
 
-def _admin_connection(server_url: str):
-    conn = psycopg2.connect(server_url, connect_timeout=10)
+def connect(server: PgServer, dbname: str = ADMIN_DATABASE):
+    """An autocommit connection (CREATE and DROP DATABASE run outside a transaction)."""
+    conn = psycopg2.connect(**{"connect_timeout": 10, **server.connect_params(dbname)})
     conn.autocommit = True
     return conn
 
@@ -63,10 +122,10 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def drop_stale_databases(server_url: str) -> list[str]:
+def drop_stale_databases(server: PgServer) -> list[str]:
     """Drop bench databases left by runs whose process is gone (a killed run cannot clean up after itself)."""
     dropped = []
-    conn = _admin_connection(server_url)
+    conn = connect(server)
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (DB_PREFIX + "%",))
@@ -121,7 +180,7 @@ class Server:
 @dataclass
 class Stack:
     server: Server = field(default_factory=Server)
-    server_url: str = field(default_factory=admin_url)
+    postgres: PgServer = field(default_factory=bench_server)
     serve: bool = True  # False: only the database (the researcher-side benchmark needs no web server)
     db_name: str = field(default_factory=lambda: f"{DB_PREFIX}{os.getpid()}")
     port: int = 0
@@ -139,7 +198,7 @@ class Stack:
 
     @property
     def db_url(self) -> str:
-        return database_url(self.server_url, self.db_name)
+        return self.postgres.database_url(self.db_name)
 
     def say(self, message: str) -> None:
         self.log.append(message)
@@ -160,10 +219,10 @@ class Stack:
 
     def _start(self) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="threatlab-bench-"))
-        stale = drop_stale_databases(self.server_url)
+        stale = drop_stale_databases(self.postgres)
         if stale:
             self.say(f"dropped databases of dead runs: {', '.join(stale)}")
-        conn = _admin_connection(self.server_url)
+        conn = connect(self.postgres)
         try:
             with conn.cursor() as cur:
                 cur.execute(f'CREATE DATABASE "{self.db_name}"')
@@ -323,7 +382,7 @@ class Stack:
     def drop_database(self) -> None:
         for _attempt in range(30):
             try:
-                conn = _admin_connection(self.server_url)
+                conn = connect(self.postgres)
             except psycopg2.OperationalError:
                 # PostgreSQL may still be coming back from a restart fault.
                 time.sleep(1)
@@ -339,6 +398,4 @@ class Stack:
 
     def connect(self):
         """A connection to the bench database, for the checks after a run."""
-        conn = psycopg2.connect(self.db_url, connect_timeout=10)
-        conn.autocommit = True
-        return conn
+        return connect(self.postgres, self.db_name)

@@ -11,16 +11,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-import psycopg2
 import pytest
+
+from bench.stack import PgServer, connect
 
 REPO = Path(__file__).resolve().parent.parent
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+SERVER = PgServer.from_url(DATABASE_URL) if DATABASE_URL else None
 
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.skipif(
-        not DATABASE_URL.startswith(("postgres://", "postgresql://")),
+        SERVER is None,
         reason="needs DATABASE_URL pointing at PostgreSQL: the driver creates and drops a database of its own there",
     ),
 ]
@@ -42,8 +44,8 @@ def run_driver(tmp_path: Path, *args: str) -> tuple[subprocess.Popen, dict]:
 
 
 def database_exists(name: str) -> bool:
-    server = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
-    conn = psycopg2.connect(server)
+    assert SERVER is not None
+    conn = connect(SERVER)
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
