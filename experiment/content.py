@@ -7,8 +7,14 @@ content on its next request; old entries are never read again and age out.
 """
 
 import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.cache import caches
 
 from experiment.models import Experiment
+
+T = TypeVar("T")
 
 # The cache alias of rendered content blocks (settings.CACHES): apart from the default cache, which holds counters.
 CACHE = "content"
@@ -20,3 +26,12 @@ def renew_key(experiment_ids) -> None:
     Call it wherever what participants are shown is saved or deleted (definition load, the admin).
     """
     Experiment.objects.filter(pk__in=list(experiment_ids)).update(content_key=uuid.uuid4())
+
+
+def kept(experiment: Experiment, name: str, compute: Callable[[], T]) -> T:
+    """What ``compute`` returns for the experiment's current content, kept in the content cache under its key.
+
+    For plain data (strings, numbers, lists of them) that every participant's request would otherwise read again:
+    the stages, the threat and arm ids, a diagram's SVG. Not for model instances: the cache pickles what it keeps.
+    """
+    return caches[CACHE].get_or_set(f"{name}:{experiment.content_key}", compute, timeout=None)

@@ -22,20 +22,22 @@ LIKERT_LABELS = {
 
 
 class Radios(forms.RadioSelect):
-    """Django's RadioSelect, each choice written as a Bootstrap form-check (templates/widgets/), side by side when
-    ``inline``: a scale reads left to right."""
+    """Django's RadioSelect, each choice written as a Bootstrap form-check (templates/widgets/)."""
 
     template_name = "widgets/radios.html"
     option_template_name = "widgets/radio_option.html"
-
-    def __init__(self, *args, inline: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.inline = inline
+    inline = False
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
         context["widget"]["inline"] = self.inline
         return context
+
+
+class InlineRadios(Radios):
+    """Choices side by side: a scale reads left to right."""
+
+    inline = True
 
 
 class JoinForm(forms.Form):
@@ -142,7 +144,7 @@ class ThreatAnswersForm(forms.Form):
             self.fields[threat_field_name(threat)] = forms.ChoiceField(
                 label=threat.ref,
                 choices=Choice.choices,
-                widget=Radios(inline=True),
+                widget=InlineRadios,
                 error_messages={
                     "required": _("Choose applicable or not applicable for %(ref)s.") % {"ref": threat.ref},
                     "invalid_choice": _("Choose applicable or not applicable for %(ref)s.") % {"ref": threat.ref},
@@ -154,7 +156,7 @@ class ThreatAnswersForm(forms.Form):
                     label=_("How sure are you?"),
                     choices=CONFIDENCE_LABELS,
                     coerce=int,
-                    widget=Radios(inline=True),
+                    widget=InlineRadios,
                     error_messages={"required": message, "invalid_choice": message},
                 )
 
@@ -216,7 +218,7 @@ class UsefulnessForm(forms.Form):
                 label=source.label,
                 choices=list(LIKERT_LABELS.items()),
                 coerce=int,
-                widget=Radios(inline=True),
+                widget=InlineRadios,
                 error_messages={"required": message, "invalid_choice": message},
             )
         self.fields["comment"] = comment
@@ -262,7 +264,7 @@ class QuestionnaireForm(forms.Form):
                         label=label or text,
                         choices=choices,
                         required=item.required,
-                        widget=Radios(inline=item.kind == ItemKind.LIKERT_ROWS),
+                        widget=InlineRadios if item.kind == ItemKind.LIKERT_ROWS else Radios,
                         error_messages={"required": message, "invalid_choice": message},
                     )
                 self.fields[name] = field

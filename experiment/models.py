@@ -96,14 +96,12 @@ class Arm(models.Model):
 
     def shown_diagrams(self) -> models.QuerySet[Diagram]:
         """The diagrams this arm shows, in its order (lazy: a page whose block is cached never runs the query)."""
-        return Diagram.objects.filter(arm_links__arm=self).order_by("arm_links__position")
+        return Diagram.objects.shown_by(self.pk)
 
 
 class ArmDiagram(models.Model):
     arm = models.ForeignKey(Arm, verbose_name=_("arm"), on_delete=models.CASCADE, related_name="diagram_links")
-    diagram = models.ForeignKey(
-        Diagram, verbose_name=_("diagram"), on_delete=models.CASCADE, related_name="arm_links"
-    )
+    diagram = models.ForeignKey(Diagram, verbose_name=_("diagram"), on_delete=models.CASCADE, related_name="arm_links")
     position = models.PositiveSmallIntegerField(_("position"))
 
     class Meta:

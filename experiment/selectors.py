@@ -3,15 +3,33 @@
 from django.db.models import QuerySet
 
 from experiment.models import Experiment, LabSession, Participant, Placement, Questionnaire, QuestionnaireItem
-from threats.models import MaterialSection, Threat
+from threats.models import Threat
+
+# What the student pages and their services read of a participant, its session and its experiment. Fewer columns
+# make the query cheaper to build and to read; a field left out here loads with a query of its own when used.
+PAGE_FIELDS = [
+    "code",
+    "stage",
+    "session_id",
+    "arm_id",
+    "threat_order",
+    "exposure",
+    "assigned_at",
+    "session__experiment__content_key",
+    "session__experiment__scenario_id",
+    "session__experiment__ask_confidence",
+    "session__experiment__min_training_seconds",
+    "session__experiment__stratify_item",
+    "session__experiment__strata",
+]
 
 
 def participants_for_pages() -> QuerySet[Participant]:
-    """Participants with what every student page shows of them: session, experiment, scenario and arm, in one query.
+    """Participants with what every student page reads of them, their session and their experiment, in one query.
 
     The experiment's ``content_key`` comes with it, so a page's cached content is never older than the request.
     """
-    return Participant.objects.select_related("session__experiment__scenario", "arm")
+    return Participant.objects.select_related("session__experiment").only(*PAGE_FIELDS)
 
 
 def session_by_join_code(join_code: str) -> LabSession | None:
@@ -25,14 +43,10 @@ def participant_by_entry_token(entry_token) -> Participant | None:
 
 
 def threats_in_order(participant: Participant) -> list[Threat]:
-    """The participant's threats in the order they were shown (``threat_order``)."""
-    by_id = Threat.objects.in_bulk(participant.threat_order)
+    """The participant's threats in the order they were shown (``threat_order``), without the answer key: whether a
+    threat is real, its rationale and its source never reach a student page."""
+    by_id = Threat.objects.defer("is_real", "rationale", "source").in_bulk(participant.threat_order)
     return [by_id[threat_id] for threat_id in participant.threat_order]
-
-
-def sections(experiment: Experiment) -> QuerySet[MaterialSection]:
-    """The scenario's training sections, in order (lazy: a page whose block is cached never runs the query)."""
-    return MaterialSection.objects.filter(scenario_id=experiment.scenario_id).order_by("position")
 
 
 def questionnaire(experiment: Experiment, placement: Placement) -> tuple[Questionnaire, list[QuestionnaireItem]]:

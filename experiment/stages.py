@@ -5,6 +5,7 @@ between them (``advance``). Views ask it where a participant belongs; services m
 from django.urls import reverse
 from django.utils import timezone
 
+from experiment.content import kept
 from experiment.models import Experiment, Participant, Placement, Questionnaire, Stage
 
 ORDER = [Stage.ENTRY, Stage.TRAINING, Stage.THREATS, Stage.USEFULNESS, Stage.EXIT, Stage.DONE]
@@ -34,8 +35,12 @@ OPTIONAL = {Stage.ENTRY: Placement.ENTRY, Stage.EXIT: Placement.EXIT}
 
 def stages_for(experiment: Experiment) -> list[Stage]:
     """The stages a participant of this experiment goes through, in order."""
-    placements = set(Questionnaire.objects.filter(experiment=experiment).values_list("placement", flat=True))
-    return [stage for stage in ORDER if stage not in OPTIONAL or OPTIONAL[stage] in placements]
+
+    def read() -> list[str]:
+        placements = set(Questionnaire.objects.filter(experiment=experiment).values_list("placement", flat=True))
+        return [stage.value for stage in ORDER if stage not in OPTIONAL or OPTIONAL[stage] in placements]
+
+    return [Stage(stage) for stage in kept(experiment, "stages", read)]
 
 
 def first_stage(experiment: Experiment) -> Stage:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from experiment import selectors, throttle
 from experiment.bots import BOT_HEADER, is_bot_token
 from experiment.codes import completion_code_for
+from experiment.content import kept
 from experiment.forms import (
     ConsentForm,
     JoinForm,
@@ -30,11 +31,12 @@ from experiment.models import LabSession, Participant, Placement, Stage
 from experiment.services import participation
 from experiment.sources import sources_for
 from experiment.stages import url_of
-from threats.models import STRIDE_PROPERTY
+from threats.models import STRIDE_PROPERTY, Diagram
 
 # A browser remembers its participant per lab session in a signed cookie rather than in Django's session table: a
 # class joining at once would otherwise write hundreds of session rows in the same ten seconds.
 _REMEMBER_SALT = "threatlab.participant"
+STRIDE_TABLE = [(category, *STRIDE_PROPERTY[category]) for category in STRIDE_PROPERTY]
 
 
 def _remember_cookie(session_id: int) -> str:
@@ -66,7 +68,7 @@ def _remembered(request: HttpRequest, session: LabSession) -> Participant | None
 
 
 def _participant_or_404(code: uuid.UUID) -> Participant:
-    """The participant with its session, experiment, scenario and arm: one query."""
+    """The participant with what its pages read of its session and experiment: one query."""
     return get_object_or_404(selectors.participants_for_pages(), code=code)
 
 
@@ -166,14 +168,12 @@ def _page_context(participant: Participant) -> dict:
 
 
 def _material_context(participant: Participant) -> dict:
-    """The training material; the querysets are lazy, so a page whose material block is cached runs none of them."""
-    experiment = participant.session.experiment
+    """The training material: its template reaches the sections and diagrams through the experiment and the arm,
+    so a page whose material block comes from the cache reads none of them."""
     return {
         **_page_context(participant),
-        "scenario": experiment.scenario,
-        "sections": selectors.sections(experiment),
-        "diagrams": participant.arm.shown_diagrams(),
-        "stride_table": [(category, *STRIDE_PROPERTY[category]) for category in STRIDE_PROPERTY],
+        "experiment": participant.session.experiment,
+        "stride_table": STRIDE_TABLE,
     }
 
 
@@ -227,7 +227,7 @@ def usefulness(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     participant = _participant_or_404(code)
     if not _at_stage(request, participant, Stage.USEFULNESS):
         return redirect(url_of(participant))
-    form = UsefulnessForm(sources_for(participant.arm.shown_diagrams()), _posted(request))
+    form = UsefulnessForm(sources_for(Diagram.objects.shown_by(participant.arm_id)), _posted(request))
     if request.method == "POST" and form.is_valid():
         completion = participation.submit_usefulness(participant, form.ratings(), form.cleaned_data["comment"])
         if completion is None:
@@ -282,10 +282,11 @@ def done(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 def diagram_svg(request: HttpRequest, code: uuid.UUID, slug: str) -> HttpResponse:
     """A diagram of the participant's arm, as an image; diagrams of other arms are not there (404)."""
     participant = _participant_or_404(code)
-    diagram = participant.arm.shown_diagrams().filter(slug=slug).first() if participant.arm else None
-    if diagram is None:
+    shown = Diagram.objects.shown_by(participant.arm_id).filter(slug=slug).values_list("svg", flat=True)
+    svg = kept(participant.session.experiment, f"svg:{participant.arm_id}:{slug}", shown.first)
+    if svg is None:
         return HttpResponse(status=404)
-    response = HttpResponse(diagram.svg, content_type="image/svg+xml; charset=utf-8")
+    response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
     # Loaded by <img>, an SVG never runs scripts; this header also covers opening it directly in a tab.
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     response["Cache-Control"] = "private, max-age=3600"

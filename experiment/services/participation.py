@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from experiment import selectors, stages
 from experiment.assignment import shuffled
 from experiment.codes import completion_code_for
+from experiment.content import kept
 from experiment.models import (
     Answer,
     Arm,
@@ -64,7 +65,13 @@ def admission_problem(session: LabSession, *, rehearsal: bool = False) -> str | 
 
 
 def _arm_ids(experiment: Experiment) -> list[int]:
-    return list(Arm.objects.filter(experiment=experiment).order_by("position").values_list("pk", flat=True))
+    arms = Arm.objects.filter(experiment=experiment).order_by("position")
+    return kept(experiment, "arm-ids", lambda: list(arms.values_list("pk", flat=True)))
+
+
+def _threat_ids(experiment: Experiment) -> list[int]:
+    threats = Threat.objects.filter(scenario_id=experiment.scenario_id).order_by("position")
+    return kept(experiment, "threat-ids", lambda: list(threats.values_list("pk", flat=True)))
 
 
 def enrol(
@@ -87,9 +94,7 @@ def enrol(
     # Everything that does not depend on the other participants is read before the lock, to keep it short.
     experiment = session.experiment
     first_stage = stages.first_stage(experiment)
-    threat_ids = list(
-        Threat.objects.filter(scenario_id=experiment.scenario_id).order_by("position").values_list("pk", flat=True)
-    )
+    threat_ids = _threat_ids(experiment)
     arm_ids = _arm_ids(experiment)
     try:
         with transaction.atomic():
@@ -135,10 +140,11 @@ def stratum_for(experiment: Experiment, responses: list[Response]) -> str:
     """The stratum an entry answer puts a participant in ('' when the experiment is not stratified)."""
     if not experiment.stratify_item:
         return ""
-    item = QuestionnaireItem.objects.get(
+    items = QuestionnaireItem.objects.filter(
         questionnaire__experiment=experiment, questionnaire__placement=Placement.ENTRY, key=experiment.stratify_item
     )
-    value = next((r.value for r in responses if r.item_id == item.pk and not r.row), "")
+    item_id = kept(experiment, "stratify-item", lambda: items.values_list("pk", flat=True).get())
+    value = next((r.value for r in responses if r.item_id == item_id and not r.row), "")
     return experiment.strata.get(value, value)
 
 
