@@ -14,14 +14,6 @@ class Stride(models.TextChoices):
     DENIAL_OF_SERVICE = "denial_of_service", _("Denial of service")
     ELEVATION_OF_PRIVILEGE = "elevation_of_privilege", _("Elevation of privilege")
 
-    @property
-    def security_property(self) -> str:
-        return str(STRIDE_PROPERTY[self][0])
-
-    @property
-    def definition(self) -> str:
-        return str(STRIDE_PROPERTY[self][1])
-
 
 # The STRIDE table of the training: each threat category violates one security property.
 STRIDE_PROPERTY = {
@@ -91,6 +83,12 @@ class MaterialSection(Translatable):
         return self.video_url.lower().endswith((".mp4", ".webm", ".ogg"))
 
 
+class DiagramQuerySet(models.QuerySet):
+    def shown_by(self, arm_id: int | None):
+        """The diagrams an arm shows, in its order (lazy: a page whose block is cached never runs the query)."""
+        return self.filter(arm_links__arm_id=arm_id).order_by("arm_links__position")
+
+
 class Diagram(Translatable):
     scenario = models.ForeignKey(
         Scenario, verbose_name=_("scenario"), on_delete=models.CASCADE, related_name="diagrams"
@@ -102,6 +100,8 @@ class Diagram(Translatable):
     text_alternative = models.TextField(
         _("text alternative"), help_text=_("Every element and flow in words, for readers who cannot see it.")
     )
+
+    objects = DiagramQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("diagram")
