@@ -4,8 +4,11 @@ from django.contrib import admin
 from django.urls import path
 
 from analysis import views
-from experiment.admin import ExperimentAdmin
 from experiment.models import Experiment
+
+# The experiment app's admin, registered before this module is discovered (experiment comes before analysis in
+# INSTALLED_APPS). Looked up rather than imported, so that the analysis imports no UI module of the experiment app.
+ExperimentAdmin = type(admin.site.get_model_admin(Experiment))
 
 
 class ExperimentAnalysisAdmin(ExperimentAdmin):
@@ -22,6 +25,5 @@ class ExperimentAnalysisAdmin(ExperimentAdmin):
 
 
 # Registered here rather than in experiment/admin.py, so that the experiment app imports nothing from the analysis.
-# Importing experiment.admin above has registered its ExperimentAdmin, whatever order the apps are discovered in.
 admin.site.unregister(Experiment)
 admin.site.register(Experiment, ExperimentAnalysisAdmin)

@@ -14,7 +14,7 @@ import numpy as np
 from django.db import connections
 from django.db.models import Avg, Case, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
 
-from analysis.scoring import score_columns
+from analysis import scoring
 from experiment.models import Answer, Arm, Choice, Experiment, Participant, Stage, UsefulnessRating
 from experiment.sources import Source, sources_for
 from threats.models import Threat
@@ -26,6 +26,8 @@ from threats.models import Threat
 THREATS_PER_MASK = 31
 # A rating is three bits: 1..5 (a check constraint), 0 where there is none; 5 << 27 is the largest term.
 SOURCES_PER_PACK = 10
+# Rows of a query converted to numpy at a time.
+FETCH_ROWS = 2000
 
 
 @dataclass(frozen=True)
@@ -45,13 +47,16 @@ class Filters:
 class ParticipantColumns:
     """The analysed participants as columns, in id order: entry i of every array is participant ``ids[i]``.
 
-    tp, fn, fp and tn are integer counts; the metrics are those of ``analysis.scoring`` with NaN where a metric is
-    undefined. ``mean_confidence`` is NaN when missing or not asked. ``ratings`` has a column per source key in
-    ``rated``, NaN where the participant gave no rating. The statistics drop and count NaN as they drop None.
+    ``marked`` and ``answered`` have a column per threat (in position order): whether the participant marked it
+    real, whether it answered it. tp .. accuracy are ``analysis.scoring.score``'s, NaN where a metric is undefined.
+    ``mean_confidence`` is NaN when missing or not asked. ``ratings`` has a column per source key in ``rated``, NaN
+    where the participant gave no rating. The statistics drop and count NaN as they drop None.
     """
 
     ids: np.ndarray
     arm_ids: np.ndarray
+    marked: np.ndarray
+    answered: np.ndarray
     tp: np.ndarray
     fn: np.ndarray
     fp: np.ndarray
@@ -79,6 +84,15 @@ class ParticipantColumns:
         if source_key not in self.rated:
             return np.full(len(self), np.nan)
         return self.ratings[:, self.rated.index(source_key)]
+
+
+def listed(column: np.ndarray) -> list:
+    """A column as plain values, as the report and the exports carry them: ints, floats, None where it has NaN."""
+    if column.dtype.kind != "f":
+        return column.tolist()
+    values = column.astype(object)
+    values[np.isnan(column)] = None
+    return values.tolist()
 
 
 @dataclass
@@ -126,19 +140,6 @@ def participants(experiment: Experiment, filters: Filters) -> QuerySet[Participa
     if filters.exclude_fast:
         queryset = queryset.exclude(implausibly_fast(experiment))
     return queryset
-
-
-def with_counts(values: QuerySet) -> QuerySet:
-    """Annotate a ``values()`` queryset of participants with tp, fp, fn, tn counted in the database."""
-    marked, unmarked = Q(answers__choice=Choice.APPLICABLE), Q(answers__choice=Choice.NOT_APPLICABLE)
-    real, fake = Q(answers__threat__is_real=True), Q(answers__threat__is_real=False)
-    return values.annotate(
-        tp=Count("answers", filter=marked & real),
-        fp=Count("answers", filter=marked & fake),
-        fn=Count("answers", filter=unmarked & real),
-        tn=Count("answers", filter=unmarked & fake),
-        mean_confidence=Avg("answers__confidence"),
-    )
 
 
 def consort(experiment: Experiment, filters: Filters, arms: list[Arm]) -> dict:
@@ -199,61 +200,75 @@ def load(experiment: Experiment, filters: Filters | None = None) -> Dataset:
     sources = sources_for(list(every_diagram.values()))
     threats = list(experiment.scenario.threats.order_by("position"))
     chosen = participants(experiment, filters)
-    people = _table(_fetch(chosen.order_by("id").values_list("id", "arm_id")), 2, np.int64)
-    ids, arm_ids = people[:, 0], people[:, 1]
-    marks = _marks(chosen, ids, threats, experiment.ask_confidence)
-    counts = marks.counts(threats)
-    rated = tuple(source.key for source in sources)
+    people = columns(chosen, threats, experiment.ask_confidence, rated=[source.key for source in sources])
+    selections = {}
+    for arm in arms:
+        in_arm = people.arm_ids == arm.pk
+        marked, answered = people.marked[in_arm].sum(axis=0), people.answered[in_arm].sum(axis=0)
+        for t, threat in enumerate(threats):
+            selections[(arm.pk, threat.pk)] = (int(marked[t]), int(answered[t]))
     return Dataset(
         experiment=experiment,
         filters=filters,
         arms=arms,
         threats=threats,
         sources=sources,
-        participants=ParticipantColumns(
-            ids=ids,
-            arm_ids=arm_ids,
-            **counts,
-            **score_columns(**counts),
-            mean_confidence=marks.mean_confidence,
-            ratings=_ratings(chosen, ids, rated),
-            rated=rated,
-        ),
-        selections={
-            (arm.pk, threat.pk): marks.selected(arm_ids == arm.pk, t)
-            for arm in arms
-            for t, threat in enumerate(threats)
-        },
+        participants=people,
+        selections=selections,
         consort=consort(experiment, filters, arms),
     )
 
 
-def _fetch(values: QuerySet) -> list[tuple]:
-    """The rows of a ``values(...)`` or ``values_list(...)`` queryset as the driver returns them, columns in order.
+def columns(
+    chosen: QuerySet[Participant], threats: list[Threat], with_confidence: bool, rated: Sequence[str] = ()
+) -> ParticipantColumns:
+    """The chosen participants as columns, scored against ``threats`` (the scenario's, in position order); their
+    mean confidence only ``with_confidence``, their ratings of the ``rated`` source keys."""
+    people = _table(chosen.order_by("id").values_list("id", "arm_id"), 2, np.int64)
+    ids = people[:, 0]
+    marked, answered, mean_confidence = _answers(chosen, ids, threats, with_confidence)
+    scores = scoring.score(**scoring.count(np.array([t.is_real for t in threats], dtype=bool), marked, answered))
+    return ParticipantColumns(
+        ids=ids,
+        arm_ids=people[:, 1],
+        marked=marked,
+        answered=answered,
+        **{f.name: getattr(scores, f.name) for f in fields(scores)},
+        mean_confidence=mean_confidence,
+        ratings=_ratings(chosen, ids, rated),
+        rated=tuple(rated),
+    )
 
-    The ORM passes every value of every row through a converter (int() for each count): for 100,000 rows that took
-    longer than the queries. numpy converts a whole column at once instead.
-    """
+
+def _table(values: QuerySet, width: int, dtype: type) -> np.ndarray:
+    """The rows of a ``values(...)`` or ``values_list(...)`` queryset of ``width`` columns as one 2-D array, columns
+    in order (None becomes NaN in a float table), also when there are no rows."""
+    # Not through the ORM's converter per value (int() for each count), which took longer than the queries for
+    # 100,000 rows: numpy converts a whole column at once instead. Converted as fetched, so that no more than
+    # FETCH_ROWS rows are Python tuples at once.
     sql, params = values.query.sql_with_params()
+    parts = [np.zeros((0, width), dtype)]
     with connections[values.db].cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        while rows := cursor.fetchmany(FETCH_ROWS):
+            parts.append(np.array(rows, dtype=dtype).reshape(len(rows), width))
+    return np.concatenate(parts)
 
 
-def _table(rows: list[tuple], width: int, dtype: type) -> np.ndarray:
-    """The rows as one 2-D array (None becomes NaN in a float table), also when there are no rows."""
-    return np.array(rows, dtype=dtype).reshape(len(rows), width)
-
-
-def _rows_of(ids: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where each row's participant (first column) is in ``ids``, and the rows whose participant is there.
+def positions(ids: np.ndarray, participant_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``participant_ids`` is in ``ids`` (ascending), and whether it is there at all.
 
     The lab may go on while the analysis runs: a participant who completed between the queries is in the later ones
     only, and is left out rather than mistaken for its neighbour in ``ids``.
     """
-    participant_ids = table[:, 0].astype(np.int64)
     at = np.minimum(np.searchsorted(ids, participant_ids), max(len(ids) - 1, 0))
-    found = ids[at] == participant_ids if len(ids) else np.zeros(len(table), dtype=bool)
+    found = ids[at] == participant_ids if len(ids) else np.zeros(len(participant_ids), dtype=bool)
+    return at, found
+
+
+def _rows_of(ids: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each row's participant (first column) is in ``ids``, and the rows whose participant is there."""
+    at, found = positions(ids, table[:, 0].astype(np.int64))
     return at[found], table[found]
 
 
@@ -261,43 +276,14 @@ def _chunks(items: Sequence, size: int) -> list[Sequence]:
     return [items[first : first + size] for first in range(0, len(items), size)]
 
 
-@dataclass(frozen=True)
-class _Marks:
-    """Which threats each participant marked real and which it answered, as bit masks. Row i is participant ids[i];
-    column c covers the c-th chunk of ``THREATS_PER_MASK`` threats (in position order), bit b its b-th threat."""
+def _answers(
+    chosen: QuerySet[Participant], ids: np.ndarray, threats: list[Threat], with_confidence: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which threats each participant marked real and which it answered (a row per participant in ``ids``, a column
+    per threat), and its mean confidence: one aggregate over the chosen participants' answers.
 
-    marked: np.ndarray
-    answered: np.ndarray
-    mean_confidence: np.ndarray
-
-    def counts(self, threats: list[Threat]) -> dict[str, np.ndarray]:
-        """tp, fn, fp and tn per participant."""
-        real = np.array(
-            [
-                sum(1 << b for b, threat in enumerate(chunk) if threat.is_real)
-                for chunk in _chunks(threats, THREATS_PER_MASK)
-            ],
-            dtype=np.int64,
-        )
-
-        def bits(masks: np.ndarray) -> np.ndarray:
-            return np.bitwise_count(masks).sum(axis=1, dtype=np.int64)
-
-        # Every answer is "applicable" (marked) or "not applicable" (a check constraint), to a real or a fake threat.
-        tp, fp = bits(self.marked & real), bits(self.marked & ~real)
-        return {"tp": tp, "fn": bits(self.answered & real) - tp, "fp": fp, "tn": bits(self.answered & ~real) - fp}
-
-    def selected(self, among: np.ndarray, threat_index: int) -> tuple[int, int]:
-        """How many participants ``among`` (a boolean array) marked the threat real, and how many answered it."""
-        c, b = divmod(threat_index, THREATS_PER_MASK)
-        return int(((self.marked[among, c] >> b) & 1).sum()), int(((self.answered[among, c] >> b) & 1).sum())
-
-
-def _marks(chosen: QuerySet[Participant], ids: np.ndarray, threats: list[Threat], ask_confidence: bool) -> _Marks:
-    """One aggregate over the chosen participants' answers: the scores and the per-threat selections both follow.
-
-    It replaces four counts per participant over the answers joined to the threats and a second pass over the
-    answers per arm and threat, which together took about three times as long on a million answers.
+    The database only counts: which bits of a mask were answered, which marked real. The scores and the per-threat
+    selections both follow from these two tables.
     """
     chunks = _chunks(threats, THREATS_PER_MASK)
     aggregates = {}
@@ -305,36 +291,38 @@ def _marks(chosen: QuerySet[Participant], ids: np.ndarray, threats: list[Threat]
         bit = Case(*(When(threat_id=threat.pk, then=Value(1 << b)) for b, threat in enumerate(chunk)), default=0)
         aggregates[f"marked_{c}"] = Sum(bit, filter=Q(choice=Choice.APPLICABLE), default=0)
         aggregates[f"answered_{c}"] = Sum(bit, default=0)
-    if ask_confidence:
+    if with_confidence:
         aggregates["mean_confidence"] = Avg("confidence")
+    marked = np.zeros((len(ids), len(threats)), dtype=bool)
+    answered = np.zeros((len(ids), len(threats)), dtype=bool)
+    confidence = np.full(len(ids), np.nan)
     if not aggregates:  # a scenario without threats: nothing to count (and no GROUP BY without an aggregate)
-        return _Marks(np.zeros((len(ids), 0), np.int64), np.zeros((len(ids), 0), np.int64), np.full(len(ids), np.nan))
+        return marked, answered, confidence
     # Grouped by the answers' participant_id rather than LEFT JOINed from the participants: 0.5 s instead of 0.7 s
-    # on a million answers. A participant without answers has no row here and keeps zeros.
-    rows = _fetch(
-        Answer.objects.filter(participant__in=chosen).order_by().values("participant_id").annotate(**aggregates)
-    )
+    # on a million answers. A participant without answers has no row here and keeps False everywhere.
+    answers = Answer.objects.filter(participant__in=chosen).order_by().values("participant_id")
     # The masks are integers below 2**31, exact as doubles too; the mean confidence is the database's mean converted
     # as float() converts it, NaN where no confidence was given.
-    table = _table(rows, 1 + len(aggregates), float if ask_confidence else np.int64)
+    table = _table(answers.annotate(**aggregates), 1 + len(aggregates), float if with_confidence else np.int64)
     at, table = _rows_of(ids, table)
-    marked = np.zeros((len(ids), len(chunks)), dtype=np.int64)
-    answered = np.zeros((len(ids), len(chunks)), dtype=np.int64)
-    marked[at] = table[:, 1 : 1 + 2 * len(chunks) : 2]
-    answered[at] = table[:, 2 : 2 + 2 * len(chunks) : 2]
-    confidence = np.full(len(ids), np.nan)
-    if ask_confidence:
+    for c, chunk in enumerate(chunks):
+        marked_masks, answered_masks = table[:, 1 + 2 * c].astype(np.int64), table[:, 2 + 2 * c].astype(np.int64)
+        for b in range(len(chunk)):
+            marked[at, c * THREATS_PER_MASK + b] = (marked_masks >> b) & 1
+            answered[at, c * THREATS_PER_MASK + b] = (answered_masks >> b) & 1
+    if with_confidence:
         confidence[at] = table[:, -1]
-    return _Marks(marked, answered, confidence)
+    return marked, answered, confidence
 
 
 def _ratings(chosen: QuerySet[Participant], ids: np.ndarray, keys: Sequence[str]) -> np.ndarray:
     """Each participant's rating per source key, one column per key, NaN where there is none.
 
     Summed per participant in the database, three bits per source (see ``SOURCES_PER_PACK``): 100,000 rows of one
-    integer instead of 650,000 ratings turned into dictionaries one by one, and a third faster to fetch and convert
-    than a column per source. Ratings of other sources add nothing; filtering them out in SQL cost a fifth more.
+    integer instead of 650,000 ratings. Ratings of other sources add nothing.
     """
+    # Packed because that was a third faster to fetch and convert than a column per source; other sources are not
+    # filtered out in SQL because that cost a fifth more.
     packs = _chunks(keys, SOURCES_PER_PACK)
     sums = {}
     for c, pack in enumerate(packs):
@@ -342,10 +330,8 @@ def _ratings(chosen: QuerySet[Participant], ids: np.ndarray, keys: Sequence[str]
         sums[f"ratings_{c}"] = Sum(Case(*shifted, default=0, output_field=IntegerField()), default=0)
     ratings = np.zeros((len(ids), len(keys)))
     if sums:
-        rows = _fetch(
-            UsefulnessRating.objects.filter(participant__in=chosen).order_by().values("participant_id").annotate(**sums)
-        )
-        at, table = _rows_of(ids, _table(rows, 1 + len(sums), np.int64))
+        given = UsefulnessRating.objects.filter(participant__in=chosen).order_by().values("participant_id")
+        at, table = _rows_of(ids, _table(given.annotate(**sums), 1 + len(sums), np.int64))
         for i in range(len(keys)):
             c, k = divmod(i, SOURCES_PER_PACK)
             ratings[at, i] = (table[:, 1 + c] >> 3 * k) & 0b111

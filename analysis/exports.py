@@ -9,13 +9,15 @@ import io
 import json
 import zipfile
 from collections.abc import Iterator
+from dataclasses import fields
+from itertools import islice
 
+import numpy as np
 from django.db.models import BooleanField, Case, Value, When
 
-from analysis import report
+from analysis import dataset, report, scoring
 from analysis.columns import ANSWER_COLUMNS, participant_columns
-from analysis.dataset import Filters, implausibly_fast, load, participants, with_counts
-from analysis.scoring import score_counts
+from analysis.dataset import Filters, implausibly_fast, load, participants
 from experiment import definition
 from experiment.models import Answer, Choice, Experiment, ItemResponse, UsefulnessRating
 from experiment.sources import sources_for
@@ -88,6 +90,8 @@ class _Follower:
         return []
 
 
+# The counts and metrics, from analysis.scoring.
+SCORES = tuple(f.name for f in fields(scoring.Scores))
 # Copied as they are from the participant into its row.
 TIMES_AND_COMMENT = (
     "consented_at",
@@ -100,14 +104,30 @@ TIMES_AND_COMMENT = (
 )
 
 
+def _with_scores(rows: Iterator[dict], scored: dataset.ParticipantColumns) -> Iterator[tuple[dict, dict]]:
+    """Each participant's row with its scores and mean confidence as plain values (None where missing), in the
+    order of ``rows``; one who completed after the scoring is left out, as the analysis leaves it out."""
+    keys = (*SCORES, "mean_confidence")
+    # Converted a batch at a time: one conversion per participant took a second per 100,000 participants, and
+    # all of them at once held them all in memory.
+    while batch := list(islice(rows, CHUNK)):
+        at, found = dataset.positions(scored.ids, np.array([p["id"] for p in batch], dtype=np.int64))
+        plain = {key: dataset.listed(scored.metric(key)[at]) for key in keys}
+        for j, is_scored in enumerate(found.tolist()):
+            if is_scored:
+                yield batch[j], {key: plain[key][j] for key in keys}
+
+
 def participant_rows(experiment: Experiment, filters: Filters) -> Iterator[list]:
     """The header, then one row per participant (see analysis.columns for every column)."""
     sources, diagram_slugs, items = _layout(experiment)
-    columns = [c.name for c in participant_columns(sources, diagram_slugs, items)]
-    yield columns
+    header = [c.name for c in participant_columns(sources, diagram_slugs, items)]
+    yield header
     chosen = participants(experiment, filters)
+    # Scored as the analysis scores them. The export carries whatever confidence was given, as answers.csv does.
+    scored = dataset.columns(chosen, list(experiment.scenario.threats.order_by("position")), with_confidence=True)
     fast = implausibly_fast(experiment)
-    rows = with_counts(
+    rows = (
         chosen.order_by("id")
         .annotate(fast=Case(When(fast, then=Value(True)), default=Value(False), output_field=BooleanField()))
         .values(
@@ -138,8 +158,7 @@ def participant_rows(experiment: Experiment, filters: Filters) -> Iterator[list]
         .iterator(chunk_size=CHUNK)
     )
     item_kinds = {(placement, item.key): item.kind for placement, item in items}
-    for p in rows.iterator(chunk_size=CHUNK):
-        score = score_counts(p["tp"], p["fn"], p["fp"], p["tn"])
+    for p, plain in _with_scores(rows.iterator(chunk_size=CHUNK), scored):
         values = {
             "participant_code": p["code"],
             "session": p["session__join_code"],
@@ -155,8 +174,8 @@ def participant_rows(experiment: Experiment, filters: Filters) -> Iterator[list]
             "usefulness_seconds": _seconds(p["usefulness_started_at"], p["exit_started_at"] or p["completed_at"]),
             "total_seconds": _seconds(p["consented_at"], p["completed_at"]),
             "implausibly_fast": p["fast"],
-            **{key: getattr(score, key) for key in ("tp", "fn", "fp", "tn", "precision", "recall", "f1", "accuracy")},
-            "mean_confidence": None if p["mean_confidence"] is None else round(float(p["mean_confidence"]), 3),
+            **{key: plain[key] for key in SCORES},
+            "mean_confidence": None if plain["mean_confidence"] is None else round(plain["mean_confidence"], 3),
         }
         for _id, source, value in ratings.take(p["id"]):
             values[f"rating_{source}"] = value
@@ -170,10 +189,11 @@ def participant_rows(experiment: Experiment, filters: Filters) -> Iterator[list]
                 else f"{placement}_{key}"
             )
             values[name] = value
-        yield [_cell(values.get(column)) for column in columns]
+        yield [_cell(values.get(column)) for column in header]
 
 
-_OUTCOME = {(True, True): "TP", (True, False): "FN", (False, True): "FP", (False, False): "TN"}
+# answers.csv's label of each (is_real, marked real), looked up once per answer.
+_OUTCOME = {marks: scoring.outcome(*marks).upper() for marks in scoring.OUTCOMES}
 
 
 def answer_rows(experiment: Experiment, filters: Filters) -> Iterator[list]:

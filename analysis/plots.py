@@ -39,7 +39,8 @@ def _encode(figure, tight: bool = True) -> str:
 
 def box_plots(labels: list[str], arms: list[str], values: list[list[list[float | None]]]) -> Plot:
     """One panel per metric: a box per arm with the participants drawn as points (jittered sideways,
-    deterministically). One figure for all metrics: each figure costs tens of milliseconds to lay out and write."""
+    deterministically), all in one figure."""
+    # One figure rather than one per metric: each costs tens of milliseconds to lay out and write.
     columns = min(3, len(labels))
     rows = math.ceil(len(labels) / columns)
     figure, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.2 * rows), squeeze=False)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from analysis import stats
-from analysis.dataset import Dataset
+from analysis.dataset import Dataset, listed
 from experiment.models import Hypothesis
 
 # (key, label, higher is better). The first five are the original study's outcomes: the Holm family.
@@ -27,15 +27,6 @@ METRICS = [
 HOLM_FAMILY = ("tp", "fn", "fp", "precision", "recall")
 CONFIDENCE = ("mean_confidence", "Mean confidence (1..5)", True)
 METRIC_LABELS = {key: label for key, label, _better in METRICS}
-
-
-def _listed(column: np.ndarray) -> list:
-    """A column as the plain values the report carries: int counts, floats, None where the column has NaN."""
-    if column.dtype.kind != "f":
-        return column.tolist()
-    values = column.astype(object)
-    values[np.isnan(column)] = None
-    return values.tolist()
 
 
 def _rated(column: np.ndarray) -> np.ndarray:
@@ -84,7 +75,7 @@ def build(dataset: Dataset, tost_margin: float = 1.0) -> dict:
             "key": key,
             "label": label,
             "per_arm": [_plain(stats.describe(values[arm.pk])) | {"arm": arm.name} for arm in arms],
-            "values": [_listed(values[arm.pk]) for arm in arms],
+            "values": [listed(values[arm.pk]) for arm in arms],
         }
         if two_arms:
             first, second = (values[arm.pk] for arm in arms)

@@ -1,54 +1,62 @@
-"""One participant's marks scored against the truth: the counts and metrics of the original study's slides.
+"""Participants' answers scored against the truth: the counts and metrics of the original study's slides.
 
+The rules are here and nowhere else; the analysis, the exports and the tests all score through this module.
 A threat marked "applicable" is a claim that it is real. True positive: a real threat marked; false negative: a
 real threat left unmarked; false positive: a fake threat marked; true negative: a fake threat left unmarked.
+A threat left unanswered counts nowhere.
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+# (is the threat real, did the participant mark it real) -> its outcome.
+OUTCOMES = {(True, True): "tp", (True, False): "fn", (False, True): "fp", (False, False): "tn"}
+
+
+def outcome(is_real: bool, marked_real: bool) -> str:
+    """One answer against the key: ``"tp"``, ``"fn"``, ``"fp"`` or ``"tn"``."""
+    return OUTCOMES[(is_real, marked_real)]
+
+
+def count(is_real: np.ndarray, marked: np.ndarray, answered: np.ndarray) -> dict[str, np.ndarray]:
+    """Each participant's tp, fn, fp and tn.
+
+    ``is_real`` holds a boolean per threat; ``marked`` (marked real) and ``answered`` a row of booleans per
+    participant with a column per threat, in the same order. Entry i of each count is row i's.
+    """
+    return {
+        name: (answered & (marked == marked_real) & (is_real == real)).sum(axis=1, dtype=np.int64)
+        for (real, marked_real), name in OUTCOMES.items()
+    }
+
 
 @dataclass(frozen=True)
-class Score:
-    """Counts and metrics of one participant; a metric is None when its denominator is zero (undefined)."""
+class Scores:
+    """Counts and metrics, one entry per participant (or one number for one); NaN where a metric is undefined."""
 
-    tp: int
-    fn: int
-    fp: int
-    tn: int
-    precision: float | None
-    recall: float | None
-    f1: float | None
-    accuracy: float | None
-
-
-def _ratio(numerator: int, denominator: int) -> float | None:
-    # Undefined is reported as missing, never as 0: a participant who marked nothing made no claim to be wrong about.
-    return numerator / denominator if denominator else None
+    tp: np.ndarray
+    fn: np.ndarray
+    fp: np.ndarray
+    tn: np.ndarray
+    precision: np.ndarray
+    recall: np.ndarray
+    f1: np.ndarray
+    accuracy: np.ndarray
 
 
-def score(marks: Sequence[tuple[bool, bool]]) -> Score:
-    """Score a participant's marks, each item ``(is_real, marked_real)``; the metrics as in ``score_counts``."""
-    return score_counts(
-        tp=sum(1 for is_real, marked in marks if is_real and marked),
-        fn=sum(1 for is_real, marked in marks if is_real and not marked),
-        fp=sum(1 for is_real, marked in marks if not is_real and marked),
-        tn=sum(1 for is_real, marked in marks if not is_real and not marked),
-    )
+def score(tp, fn, fp, tn) -> Scores:
+    """The metrics of the counts: numbers, or arrays with an entry per participant.
 
-
-def score_counts(tp: int, fn: int, fp: int, tn: int) -> Score:
-    """The same Score from counts already made (the database counts them for large analyses).
-
-    precision = TP / (TP + FP), None when nothing was marked real;
-    recall = TP / (TP + FN), None when no threat was real;
-    f1 = 2 TP / (2 TP + FP + FN), the harmonic mean of the two, None only when there was no real threat and nothing
-    was marked (so marking nothing among real threats scores 0, not missing);
-    accuracy = (TP + TN) / number of threats, None when there were none.
+    precision = TP / (TP + FP), undefined when nothing was marked real;
+    recall = TP / (TP + FN), undefined when no threat was real;
+    f1 = 2 TP / (2 TP + FP + FN), the harmonic mean of the two, undefined only when there was no real threat and
+    nothing was marked (so marking nothing among real threats scores 0, not missing);
+    accuracy = (TP + TN) / number of threats answered, undefined when there were none.
+    Each defined metric is the double that Python's ``/`` gives for the same two integers.
     """
-    return Score(
+    tp, fn, fp, tn = (np.asarray(counts, dtype=np.int64) for counts in (tp, fn, fp, tn))
+    return Scores(
         tp=tp,
         fn=fn,
         fp=fp,
@@ -60,21 +68,8 @@ def score_counts(tp: int, fn: int, fp: int, tn: int) -> Score:
     )
 
 
-def score_columns(tp: np.ndarray, fn: np.ndarray, fp: np.ndarray, tn: np.ndarray) -> dict[str, np.ndarray]:
-    """``score_counts`` over arrays of counts, one entry per participant: the same metrics, NaN where it has None.
-
-    The analysis of 100,000 participants computes these in a few milliseconds, where one Score per participant
-    took half a second. Each ratio is the same double: both divide two exactly represented integers.
-    """
-    return {
-        "precision": _ratios(tp, tp + fp),
-        "recall": _ratios(tp, tp + fn),
-        "f1": _ratios(2 * tp, 2 * tp + fp + fn),
-        "accuracy": _ratios(tp + tn, tp + fn + fp + tn),
-    }
-
-
-def _ratios(numerators: np.ndarray, denominators: np.ndarray) -> np.ndarray:
-    ratios = np.full(len(numerators), np.nan)
+def _ratio(numerators: np.ndarray, denominators: np.ndarray) -> np.ndarray:
+    # Undefined is missing (NaN), never 0: a participant who marked nothing made no claim to be wrong about.
+    ratios = np.full(np.shape(numerators), np.nan)
     np.divide(numerators, denominators, out=ratios, where=denominators != 0)
     return ratios

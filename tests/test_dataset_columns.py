@@ -3,13 +3,14 @@ scoring each participant's answers one by one, and the per-threat selections cou
 
 import math
 import uuid
+from collections import Counter
 
 import numpy as np
 import pytest
 
 from analysis import dataset
 from analysis.dataset import _rows_of
-from analysis.scoring import score, score_columns, score_counts
+from analysis.scoring import outcome, score
 from experiment.models import Answer, Choice, Participant, Stage, UsefulnessRating
 from experiment.rehearsal import simulate
 from experiment.services import participation
@@ -19,18 +20,24 @@ SCORES = ("tp", "fn", "fp", "tn", "precision", "recall", "f1", "accuracy")
 
 
 def same(column_value: float, expected: float | None) -> bool:
-    """A column holds NaN where scoring one participant gives None, and the very same double elsewhere."""
-    return math.isnan(column_value) if expected is None else column_value == expected
+    """A column holds NaN where the expected value is missing (None or NaN), and the very same double elsewhere."""
+    missing = expected is None or math.isnan(expected)
+    return math.isnan(column_value) if missing else column_value == expected
 
 
-def test_the_metric_columns_equal_score_counts_on_every_small_sheet():
+def test_the_metric_columns_equal_python_division_on_every_small_sheet():
     sheets = [(tp, fn, fp, tn) for tp in range(4) for fn in range(4) for fp in range(4) for tn in range(4)]
-    tp, fn, fp, tn = (np.array(column) for column in zip(*sheets, strict=True))
-    columns = score_columns(tp, fn, fp, tn)
-    for i, sheet in enumerate(sheets):
-        expected = score_counts(*sheet)
-        for key, column in columns.items():
-            assert same(column[i], getattr(expected, key)), (key, sheet)
+    columns = score(*(np.array(column) for column in zip(*sheets, strict=True)))
+    for i, (tp, fn, fp, tn) in enumerate(sheets):
+        # The very double Python's / gives, missing where the denominator is zero.
+        expected = {
+            "precision": tp / (tp + fp) if tp + fp else None,
+            "recall": tp / (tp + fn) if tp + fn else None,
+            "f1": 2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else None,
+            "accuracy": (tp + tn) / (tp + fn + fp + tn) if tp + fn + fp + tn else None,
+        }
+        for key, value in expected.items():
+            assert same(getattr(columns, key)[i], value), (key, (tp, fn, fp, tn))
 
 
 def test_rows_of_participants_the_first_query_did_not_see_are_left_out():
@@ -79,7 +86,8 @@ def test_the_columns_equal_scoring_each_participants_answers(many_threats, lab):
     assert columns.arm_ids.tolist() == [person.arm_id for person in people]
     for i, person in enumerate(people):
         answers = Answer.objects.filter(participant=person).select_related("threat")
-        expected = score([(a.threat.is_real, a.choice == Choice.APPLICABLE) for a in answers])
+        outcomes = Counter(outcome(a.threat.is_real, a.choice == Choice.APPLICABLE) for a in answers)
+        expected = score(**{key: outcomes[key] for key in ("tp", "fn", "fp", "tn")})
         assert all(same(columns.metric(key)[i], getattr(expected, key)) for key in SCORES), person
         given = dict(UsefulnessRating.objects.filter(participant=person).values_list("source", "value"))
         assert all(same(columns.rating(s.key)[i], given.get(s.key)) for s in data.sources), person
