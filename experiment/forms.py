@@ -127,18 +127,30 @@ class TrainingForm(forms.Form):
     exposure = ExposureField()
 
 
-class ThreatAnswersForm(forms.Form):
-    """One explicit applicable / not applicable choice per threat, in the participant's stored order."""
+class ShownThreatsForm(forms.Form):
+    """The threats page's own fields: the order its threats were shown in, and the seconds spent on it."""
 
     shown_order = forms.CharField(widget=forms.HiddenInput)
     exposure = ExposureField()
 
-    def __init__(self, threats: list[Threat], *args, ask_confidence: bool = False, **kwargs):
+    def __init__(self, threat_ids: list[int], *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.expected_order = ",".join(str(threat_id) for threat_id in threat_ids)
+        self.fields["shown_order"].initial = self.expected_order
+
+    def clean_shown_order(self) -> str:
+        if self.cleaned_data["shown_order"] != self.expected_order:
+            raise forms.ValidationError(_("The form was altered. Reload the page; your earlier answers are kept."))
+        return self.cleaned_data["shown_order"]
+
+
+class ThreatAnswersForm(ShownThreatsForm):
+    """One explicit applicable / not applicable choice per threat, in the participant's stored order."""
+
+    def __init__(self, threats: list[Threat], *args, ask_confidence: bool = False, **kwargs):
+        super().__init__([threat.pk for threat in threats], *args, **kwargs)
         self.threats = threats
         self.ask_confidence = ask_confidence
-        self.expected_order = ",".join(str(t.pk) for t in threats)
-        self.fields["shown_order"].initial = self.expected_order
         # In the participant's order, so that errors are listed in the order the threats are shown.
         for threat in threats:
             self.fields[threat_field_name(threat)] = forms.ChoiceField(
@@ -159,11 +171,6 @@ class ThreatAnswersForm(forms.Form):
                     widget=InlineRadios,
                     error_messages={"required": message, "invalid_choice": message},
                 )
-
-    def clean_shown_order(self) -> str:
-        if self.cleaned_data["shown_order"] != self.expected_order:
-            raise forms.ValidationError(_("The form was altered. Reload the page; your earlier answers are kept."))
-        return self.cleaned_data["shown_order"]
 
     def clean(self):
         cleaned = super().clean()

@@ -49,7 +49,12 @@ def threats_in_order(participant: Participant) -> list[Threat]:
     return [by_id[threat_id] for threat_id in participant.threat_order]
 
 
-def questionnaire(experiment: Experiment, placement: Placement) -> tuple[Questionnaire, list[QuestionnaireItem]]:
-    """The experiment's questionnaire at ``placement`` and its items in order."""
-    found = Questionnaire.objects.get(experiment=experiment, placement=placement)
-    return found, list(found.items.order_by("position"))
+def questionnaire(experiment: Experiment, placement: Placement) -> Questionnaire:
+    """The experiment's questionnaire at ``placement``."""
+    return Questionnaire.objects.get(experiment=experiment, placement=placement)
+
+
+def questionnaire_items(experiment: Experiment, placement: Placement) -> list[QuestionnaireItem]:
+    """The items of the experiment's questionnaire at ``placement``, in order, each with its questionnaire."""
+    items = QuestionnaireItem.objects.filter(questionnaire__experiment=experiment, questionnaire__placement=placement)
+    return list(items.select_related("questionnaire").order_by("position"))

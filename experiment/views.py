@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,6 +24,7 @@ from experiment.forms import (
     JoinForm,
     QuestionnaireForm,
     ResumeForm,
+    ShownThreatsForm,
     ThreatAnswersForm,
     TrainingForm,
     UsefulnessForm,
@@ -163,7 +165,12 @@ def participant_home(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 
 
 def _page_context(participant: Participant) -> dict:
-    """What every participant page's template needs: the participant and the key of its cached content blocks."""
+    """What every participant page's template needs: the participant and the key of its cached content blocks.
+
+    A page with questions gets its form as ``form`` only when a POST bound it. Unanswered, it passes ``blank_form``,
+    built on first use (SimpleLazyObject): only when the template renders the questions' cached block, so a page
+    whose block is cached builds no form and reads no questions.
+    """
     return {"participant": participant, "content_key": participant.session.experiment.content_key}
 
 
@@ -204,12 +211,13 @@ def threats(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     participant = _participant_or_404(code)
     if not _at_stage(request, participant, Stage.THREATS):
         return redirect(url_of(participant))
-    form = ThreatAnswersForm(
-        selectors.threats_in_order(participant),
-        _posted(request),
-        ask_confidence=participant.session.experiment.ask_confidence,
-    )
-    if request.method == "POST" and form.is_valid():
+
+    def answers_form(data=None) -> ThreatAnswersForm:
+        threats = selectors.threats_in_order(participant)
+        return ThreatAnswersForm(threats, data, ask_confidence=participant.session.experiment.ask_confidence)
+
+    form = answers_form(request.POST) if request.method == "POST" else None
+    if form is not None and form.is_valid():
         answers = [participation.ThreatAnswer(t.pk, pos, choice, sure) for t, pos, choice, sure in form.answers()]
         # A submit that was taken has moved the participant on (and re-read it); one that was not learns where
         # the participant is now.
@@ -217,8 +225,13 @@ def threats(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
             messages.info(request, _("Your answers were already submitted; they are kept as they were."))
             participant.refresh_from_db()
         return redirect(url_of(participant))
-    context = {**_material_context(participant), "form": form}
-    return render(request, "experiment/threats.html", context, status=400 if form.is_bound else 200)
+    context = {
+        **_material_context(participant),
+        "form": form,
+        "shown": form or ShownThreatsForm(participant.threat_order),
+        "blank_form": SimpleLazyObject(answers_form),
+    }
+    return render(request, "experiment/threats.html", context, status=400 if form else 200)
 
 
 @never_cache
@@ -227,24 +240,32 @@ def usefulness(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     participant = _participant_or_404(code)
     if not _at_stage(request, participant, Stage.USEFULNESS):
         return redirect(url_of(participant))
-    form = UsefulnessForm(sources_for(Diagram.objects.shown_by(participant.arm_id)), _posted(request))
-    if request.method == "POST" and form.is_valid():
+
+    def new_form(data=None) -> UsefulnessForm:
+        return UsefulnessForm(sources_for(Diagram.objects.shown_by(participant.arm_id)), data)
+
+    form = new_form(request.POST) if request.method == "POST" else None
+    if form is not None and form.is_valid():
         completion = participation.submit_usefulness(participant, form.ratings(), form.cleaned_data["comment"])
         if completion is None:
             messages.info(request, _("Your ratings were already submitted; they are kept as they were."))
             participant.refresh_from_db()
         return redirect(url_of(participant))
-    context = {**_page_context(participant), "form": form}
-    return render(request, "experiment/usefulness.html", context, status=400 if form.is_bound else 200)
+    context = {**_page_context(participant), "form": form, "blank_form": SimpleLazyObject(new_form)}
+    return render(request, "experiment/usefulness.html", context, status=400 if form else 200)
 
 
 def _questionnaire(request: HttpRequest, code: uuid.UUID, stage: Stage, placement: Placement) -> HttpResponse:
     participant = _participant_or_404(code)
     if not _at_stage(request, participant, stage):
         return redirect(url_of(participant))
-    questionnaire, items = selectors.questionnaire(participant.session.experiment, placement)
-    form = QuestionnaireForm(items, _posted(request))
-    if request.method == "POST" and form.is_valid():
+    experiment = participant.session.experiment
+
+    def new_form(data=None) -> QuestionnaireForm:
+        return QuestionnaireForm(selectors.questionnaire_items(experiment, placement), data)
+
+    form = new_form(request.POST) if request.method == "POST" else None
+    if form is not None and form.is_valid():
         if stage == Stage.ENTRY:
             stored = participation.submit_entry(participant, form.responses())
         else:
@@ -253,8 +274,16 @@ def _questionnaire(request: HttpRequest, code: uuid.UUID, stage: Stage, placemen
             messages.info(request, _("Your answers were already submitted; they are kept as they were."))
             participant.refresh_from_db()
         return redirect(url_of(participant))
-    context = {**_page_context(participant), "questionnaire": questionnaire, "form": form}
-    return render(request, "experiment/questionnaire.html", context, status=400 if form.is_bound else 200)
+    # An answered form's items carry their questionnaire; an unanswered page reads only the questionnaire.
+    answered = form.items if form else None
+    questionnaire = answered[0].questionnaire if answered else selectors.questionnaire(experiment, placement)
+    context = {
+        **_page_context(participant),
+        "questionnaire": questionnaire,
+        "form": form,
+        "blank_form": SimpleLazyObject(new_form),
+    }
+    return render(request, "experiment/questionnaire.html", context, status=400 if form else 200)
 
 
 @never_cache

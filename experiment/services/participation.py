@@ -217,7 +217,9 @@ def submit_answers(participant: Participant, answers: list[ThreatAnswer], exposu
 
 def _finish(participant: Participant) -> str:
     code = completion_code_for(str(participant.code))
-    CompletionCode.objects.get_or_create(code=code, defaults={"session_id": participant.session_id})
+    # One statement; a code that is already there (the same code drawn for two participants) stays as it is.
+    issued = CompletionCode(code=code, session_id=participant.session_id)
+    CompletionCode.objects.bulk_create([issued], ignore_conflicts=True)
     return code
 
 
