@@ -5,17 +5,14 @@ from django.db.models import QuerySet
 from experiment.models import Experiment, LabSession, Participant, Placement, Questionnaire, QuestionnaireItem
 from threats.models import Threat
 
-# What the student pages and their services read of a participant, its session and its experiment. Fewer columns
-# make the query cheaper to build and to read; a field left out here loads with a query of its own when used.
-PAGE_FIELDS = [
-    "code",
-    "stage",
-    "session_id",
-    "arm_id",
-    "threat_order",
+# What a student page shows of a participant and its experiment, and what answering one also reads. The page
+# lookup is the one query of every student request: each column left out makes it cheaper to build (the ORM's
+# cost grows with the columns), and a field left out loads with a query of its own if it is used after all.
+PAGE_FIELDS = ["code", "stage", "session_id", "arm_id", "threat_order", "session__experiment__content_key"]
+ANSWER_FIELDS = [
+    *PAGE_FIELDS,
     "exposure",
     "assigned_at",
-    "session__experiment__content_key",
     "session__experiment__scenario_id",
     "session__experiment__ask_confidence",
     "session__experiment__min_training_seconds",
@@ -25,16 +22,28 @@ PAGE_FIELDS = [
 
 
 def participants_for_pages() -> QuerySet[Participant]:
-    """Participants with what every student page reads of them, their session and their experiment, in one query.
+    """Participants with what a student page shows of them and their experiment, in one query.
 
     The experiment's ``content_key`` comes with it, so a page's cached content is never older than the request.
     """
     return Participant.objects.select_related("session__experiment").only(*PAGE_FIELDS)
 
 
+def participants_answering() -> QuerySet[Participant]:
+    """As ``participants_for_pages``, with what the services read when a participant answers."""
+    return Participant.objects.select_related("session__experiment").only(*ANSWER_FIELDS)
+
+
 def session_by_join_code(join_code: str) -> LabSession | None:
-    """The lab session with this join code, with its experiment; None when no session has it."""
-    return LabSession.objects.select_related("experiment").filter(join_code=join_code).first()
+    """The lab session with this join code, with what admitting a student reads of it and its experiment; None when
+    no session has it."""
+    found = LabSession.objects.select_related("experiment").only(
+        "status", "closes_at", "capacity", "experiment__content_key", "experiment__scenario_id"
+    )
+    try:
+        return found.get(join_code=join_code)
+    except LabSession.DoesNotExist:
+        return None
 
 
 def participant_by_entry_token(entry_token) -> Participant | None:

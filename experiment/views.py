@@ -69,9 +69,10 @@ def _remembered(request: HttpRequest, session: LabSession) -> Participant | None
     return Participant.objects.filter(code=code, session=session).first() if code else None
 
 
-def _participant_or_404(code: uuid.UUID) -> Participant:
-    """The participant with what its pages read of its session and experiment: one query."""
-    return get_object_or_404(selectors.participants_for_pages(), code=code)
+def _participant_or_404(request: HttpRequest, code: uuid.UUID) -> Participant:
+    """The participant with what the request reads of it and its experiment (more for an answer): one query."""
+    found = selectors.participants_answering() if request.method == "POST" else selectors.participants_for_pages()
+    return get_object_or_404(found, code=code)
 
 
 def _posted(request: HttpRequest):
@@ -160,7 +161,7 @@ def declined(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def participant_home(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
-    participant = _participant_or_404(code)
+    participant = _participant_or_404(request, code)
     return redirect(url_of(participant))
 
 
@@ -187,7 +188,7 @@ def _material_context(participant: Participant) -> dict:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def training(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
-    participant = _participant_or_404(code)
+    participant = _participant_or_404(request, code)
     if not _at_stage(request, participant, Stage.TRAINING):
         return redirect(url_of(participant))
     form = TrainingForm(_posted(request))
@@ -208,7 +209,7 @@ def training(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def threats(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
-    participant = _participant_or_404(code)
+    participant = _participant_or_404(request, code)
     if not _at_stage(request, participant, Stage.THREATS):
         return redirect(url_of(participant))
 
@@ -237,7 +238,7 @@ def threats(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def usefulness(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
-    participant = _participant_or_404(code)
+    participant = _participant_or_404(request, code)
     if not _at_stage(request, participant, Stage.USEFULNESS):
         return redirect(url_of(participant))
 
@@ -256,7 +257,7 @@ def usefulness(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 
 
 def _questionnaire(request: HttpRequest, code: uuid.UUID, stage: Stage, placement: Placement) -> HttpResponse:
-    participant = _participant_or_404(code)
+    participant = _participant_or_404(request, code)
     if not _at_stage(request, participant, stage):
         return redirect(url_of(participant))
     experiment = participant.session.experiment
@@ -300,7 +301,7 @@ def exit_questionnaire(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 
 @require_GET
 def done(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
-    participant = _participant_or_404(code)
+    participant = _participant_or_404(request, code)
     if participant.stage != Stage.DONE:
         return redirect(url_of(participant))
     completion_code = completion_code_for(str(participant.code))
@@ -310,7 +311,7 @@ def done(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 @require_GET
 def diagram_svg(request: HttpRequest, code: uuid.UUID, slug: str) -> HttpResponse:
     """A diagram of the participant's arm, as an image; diagrams of other arms are not there (404)."""
-    participant = _participant_or_404(code)
+    participant = _participant_or_404(request, code)
     shown = Diagram.objects.shown_by(participant.arm_id).filter(slug=slug).values_list("svg", flat=True)
     svg = kept(participant.session.experiment, f"svg:{participant.arm_id}:{slug}", shown.first)
     if svg is None:
