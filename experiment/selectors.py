@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 
+from experiment.content import kept
 from experiment.models import Experiment, LabSession, Participant, Placement, Questionnaire, QuestionnaireItem
 from threats.models import Threat
 
@@ -49,6 +50,14 @@ def session_by_join_code(join_code: str) -> LabSession | None:
 def participant_by_entry_token(entry_token) -> Participant | None:
     """The participant a consent form made (its entry token), or None: a replayed consent finds it here."""
     return participants_for_pages().filter(entry_token=entry_token).first()
+
+
+def threat_refs(participant: Participant) -> list[tuple[int, str]]:
+    """(id, reference) of the participant's threats in the order they were shown, kept per content key."""
+    experiment = participant.session.experiment
+    threats = Threat.objects.filter(scenario__experiments=experiment)
+    refs = kept(experiment, "threat-refs", lambda: dict(threats.values_list("pk", "ref")))
+    return [(threat_id, refs[threat_id]) for threat_id in participant.threat_order]
 
 
 def threats_in_order(participant: Participant) -> list[Threat]:

@@ -230,6 +230,7 @@ def threats(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         **_material_context(participant),
         "form": form,
         "shown": form or ShownThreatsForm(participant.threat_order),
+        "cards": selectors.threat_refs(participant),
         "blank_form": SimpleLazyObject(answers_form),
     }
     return render(request, "experiment/threats.html", context, status=400 if form else 200)
