@@ -28,9 +28,9 @@ EXPOSE 8000
 # keep-alive 75 s outlives nginx's idle upstream connections (60 s), so nginx never reuses one gunicorn has just
 # closed (a 502 on a POST in bench/faults.py). One thread per worker, 2 x cores + 1 workers: nginx buffers slow
 # clients, and threads of one worker only take turns on its interpreter lock, which stretched the allocation's
-# lock and the entry submit 2-3-fold under load (docs/performance.md). On more cores, raise --workers.
+# lock and the entry submit 2-3-fold under load (measured with bench/run.py). On more cores, raise --workers.
 # No access log here: nginx logs every request already (its image's default access log, to stdout), and
-# gunicorn's own would cost 0.2 ms of CPU per request, a twentieth of a page's (docs/performance.md).
+# gunicorn's own would cost 0.2 ms of CPU per request, a twentieth of a page's.
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "5", "--threads", "1", \
      "--worker-class", "gthread", "--forwarded-allow-ips", "*", \
      "--keep-alive", "75"]
