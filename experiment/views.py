@@ -213,11 +213,11 @@ def threats(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     if not _at_stage(request, participant, Stage.THREATS):
         return redirect(url_of(participant))
 
-    def answers_form(data=None) -> ThreatAnswersForm:
+    def new_form(data=None) -> ThreatAnswersForm:
         threats = selectors.threats_in_order(participant)
         return ThreatAnswersForm(threats, data, ask_confidence=participant.session.experiment.ask_confidence)
 
-    form = answers_form(request.POST) if request.method == "POST" else None
+    form = new_form(request.POST) if request.method == "POST" else None
     if form is not None and form.is_valid():
         answers = [participation.ThreatAnswer(t.pk, pos, choice, sure) for t, pos, choice, sure in form.answers()]
         # A submit that was taken has moved the participant on (and re-read it); one that was not learns where
@@ -231,7 +231,7 @@ def threats(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         "form": form,
         "shown": form or ShownThreatsForm(participant.threat_order),
         "cards": selectors.threat_refs(participant),
-        "blank_form": SimpleLazyObject(answers_form),
+        "blank_form": SimpleLazyObject(new_form),
     }
     return render(request, "experiment/threats.html", context, status=400 if form else 200)
 
