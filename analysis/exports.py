@@ -7,6 +7,7 @@ Every text cell is neutralised against spreadsheet formula injection.
 import csv
 import io
 import json
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import fields
@@ -22,13 +23,16 @@ from experiment import definition
 from experiment.models import Answer, Choice, Experiment, ItemResponse, UsefulnessRating
 from experiment.sources import sources_for
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell as a formula when its first visible character is one of these, in ASCII or fullwidth
+# (＝＋－＠), also after whitespace or zero-width characters (U+200B..U+200D, U+2060, U+FEFF); a cell starting
+# with a tab or CR is prefixed as well.
+_FORMULA_START = re.compile(r"[\t\r]|[\s\u200b-\u200d\u2060\ufeff]*[=+\-@\uff1d\uff0b\uff0d\uff20]")
 CHUNK = 2000
 
 
 def neutralise(value: object) -> object:
     """Prefix a text cell that a spreadsheet would run as a formula with an apostrophe; numbers pass unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+    if isinstance(value, str) and _FORMULA_START.match(value):
         return "'" + value
     return value
 

@@ -169,17 +169,48 @@ def test_exports_use_a_constant_number_of_queries(researcher, lab):
         assert small == large <= 16, name
 
 
-@pytest.mark.parametrize("text", ['=HYPERLINK("x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '=HYPERLINK("x")',
+        "+1",
+        "-2+3",
+        "@SUM(A1)",
+        "\tx",
+        "\rx",
+        # Fullwidth signs, which spreadsheets read as their ASCII forms.
+        '\uff1dHYPERLINK("x")',
+        "\uff0b1",
+        "\uff0d2+3",
+        "\uff20SUM(A1)",
+        # The first visible character after zero-width characters, a byte-order mark or whitespace.
+        "\u200b=1+1",
+        "\u200c\u200d+1",
+        "\u2060@SUM(A1)",
+        "\ufeff=1",
+        " =1",
+        "\n\u3000-1",
+    ],
+)
 def test_cells_starting_a_formula_are_neutralised(text):
     assert exports.neutralise(text) == "'" + text
-    assert exports.neutralise("plain") == "plain"
-    assert exports.neutralise(-2) == -2
+
+
+@pytest.mark.parametrize("value", ["plain", "a=1", "1-2", " plain", "\u200bplain", "", -2, 3.5])
+def test_other_cells_are_left_as_they_are(value):
+    assert exports.neutralise(value) == value
 
 
 def test_a_formula_in_a_comment_is_neutralised_in_the_export(researcher, filled_lab):
     Participant.objects.filter(session=filled_lab).update(comment="=cmd|' /C calc'!A0")
     body = b"".join(logged_in(researcher).get(export_url(filled_lab.experiment, "participants.csv")).streaming_content)
     assert {row["comment"] for row in read_csv(body)} == {"'=cmd|' /C calc'!A0"}
+
+
+def test_a_fullwidth_formula_behind_a_zero_width_space_is_neutralised_in_the_export(researcher, filled_lab):
+    Participant.objects.filter(session=filled_lab).update(comment="\u200b\uff1dcmd|' /C calc'!A0")
+    body = b"".join(logged_in(researcher).get(export_url(filled_lab.experiment, "participants.csv")).streaming_content)
+    assert {row["comment"] for row in read_csv(body)} == {"'\u200b\uff1dcmd|' /C calc'!A0"}
 
 
 def test_the_codebook_names_every_exported_column_and_the_key(researcher, filled_lab):
