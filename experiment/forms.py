@@ -1,11 +1,11 @@
 """Forms of the student flow. They validate and normalise; the services write."""
 
-import json
 import re
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from experiment import bounded_json
 from experiment.codes import normalise_join_code
 from experiment.models import Choice, ItemKind, LabSession, QuestionnaireItem
 from experiment.services.participation import Response
@@ -110,7 +110,8 @@ class ExposureField(forms.CharField):
             return {}
         altered = forms.ValidationError(_("The form was altered. Reload the page; your earlier answers are kept."))
         try:
-            data = json.loads(raw)
+            # One level: an object of numbers. Deeper nesting is refused before the parser recurses into it.
+            data = bounded_json.loads(raw, max_depth=1)
         except ValueError:
             raise altered from None
         if not isinstance(data, dict) or len(data) > 20:

@@ -1,6 +1,9 @@
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from experiment import views
+from experiment.codes import JoinCodeConverter
+
+register_converter(JoinCodeConverter, "join_code")
 
 app_name = "experiment"
 
@@ -18,7 +21,7 @@ participant_urls = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("join/", views.join, name="join"),
-    path("join/<str:join_code>/", views.consent, name="consent"),
+    path("join/<join_code:join_code>/", views.consent, name="consent"),
     path("declined/", views.declined, name="declined"),
     path("resume/", views.resume, name="resume"),
     path("p/<uuid:code>/", include(participant_urls)),

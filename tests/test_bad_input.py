@@ -143,3 +143,35 @@ def test_the_control_arm_cannot_fetch_the_dfd(client, lab, make_participant):
     assert response["Content-Type"].startswith("image/svg+xml")
     assert "default-src 'none'" in response["Content-Security-Policy"]
     assert response.content.decode() == SVG
+
+
+@pytest.mark.parametrize(
+    "path", ["/join/%00/", "/join/AB%00CD/", "/join/a%22b/", "/join/%0D%0A/", "/join/ABCDEFGHJKMNP/"]
+)
+def test_a_join_code_that_cannot_exist_is_not_found(client, lab, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert Participant.objects.count() == 0
+
+
+def test_a_join_link_typed_in_lower_case_still_opens_the_consent_page(client, lab):
+    response = client.get(f"/join/{lab.join_code.lower()}/")
+    assert response.status_code == 200
+    assert response.context["session"] == lab
+
+
+@pytest.mark.parametrize(
+    "exposure",
+    [
+        "[" * 1999,
+        "{" * 1999,
+        '{"a":' * 300 + "1" + "}" * 300,
+        '{"page": {"deeper": 1}}',
+        '{"page": ' + "9" * 1990 + "}",
+    ],
+)
+def test_a_deeply_nested_or_huge_exposure_is_refused(client, lab, exposure):
+    participant = consent_post(client, lab.join_code)
+    response = client.post(url("training", participant), {"exposure": exposure})
+    assert_refused(response, b"The form was altered", participant, Stage.TRAINING)
+    assert participant.exposure == {}
