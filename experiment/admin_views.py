@@ -26,6 +26,8 @@ from experiment.rehearsal import simulate
 from experiment.services import sessions
 
 REHEARSAL_BOTS = 6
+# A completion code without its dash (experiment/codes.py).
+COMPLETION_CODE_LENGTH = 10
 
 
 def _get_session_or_403(request: HttpRequest, pk: int, permission: str = "experiment.run_session") -> LabSession:
@@ -136,19 +138,31 @@ class CodesForm(forms.Form):
         help_text=gettext_lazy("One completion code per line, as students hand them in."),
     )
 
+    def clean_codes(self) -> list[str]:
+        """Each non-empty line in the thank-you page's form: 'acdef34679' and ' Acdef - 34679 ' give 'ACDEF-34679'.
+        A line that cannot be a code stays as typed, in capitals, to be shown as not from this session."""
+        codes = []
+        for line in self.cleaned_data["codes"].splitlines():
+            bare = "".join(line.split()).replace("-", "").upper()
+            if len(bare) == COMPLETION_CODE_LENGTH:
+                codes.append(f"{bare[:5]}-{bare[5:]}")
+            elif bare:
+                codes.append(line.strip().upper())
+        return codes
+
 
 @require_http_methods(["GET", "POST"])
 def check_codes(request: HttpRequest, pk: int) -> HttpResponse:
     """Which handed-in codes belong to this session: valid, unknown, or handed in twice. No answers shown."""
     session = _get_session_or_403(request, pk)
     form = CodesForm(request.POST or None)
+    issued = sessions.issued_codes(session)
     results = None
     if request.method == "POST" and form.is_valid():
-        typed = [line.strip().upper() for line in form.cleaned_data["codes"].splitlines() if line.strip()]
-        valid = set(session.completion_codes.filter(code__in=typed).values_list("code", flat=True))
+        valid = set(issued)
         seen: set[str] = set()
         results = []
-        for code in typed:
+        for code in form.cleaned_data["codes"]:
             if code in seen:
                 verdict = _("handed in twice")
             else:
@@ -161,7 +175,7 @@ def check_codes(request: HttpRequest, pk: int) -> HttpResponse:
         _("Completion codes of %(code)s") % {"code": session.join_code},
         form=form,
         results=results,
-        issued=session.completion_codes.count(),
+        issued=len(issued),
     )
     return render(request, "admin/experiment/labsession/codes.html", context)
 

@@ -316,26 +316,6 @@ class UsefulnessRating(models.Model):
         return f"{self.source}: {self.value}"
 
 
-class CompletionCode(models.Model):
-    """Proof of completion for course credit, deliberately unlinked from the participant.
-
-    No foreign key to the participant and no timestamp: an instructor can check that a code belongs to a session
-    without any way to find the answers of the student who shows it.
-    """
-
-    code = models.CharField(_("code"), max_length=16, primary_key=True)
-    session = models.ForeignKey(
-        LabSession, verbose_name=_("session"), on_delete=models.CASCADE, related_name="completion_codes"
-    )
-
-    class Meta:
-        verbose_name = _("completion code")
-        verbose_name_plural = _("completion codes")
-
-    def __str__(self) -> str:
-        return self.code
-
-
 class Placement(models.TextChoices):
     ENTRY = "entry", _("Before the training (entry)")
     EXIT = "exit", _("After the threats (exit)")

@@ -21,7 +21,6 @@ from experiment.content import kept
 from experiment.models import (
     Answer,
     Arm,
-    CompletionCode,
     Experiment,
     ItemResponse,
     LabSession,
@@ -216,18 +215,16 @@ def submit_answers(participant: Participant, answers: list[ThreatAnswer], exposu
 
 
 def _finish(participant: Participant) -> str:
-    code = completion_code_for(str(participant.code))
-    # One statement; a code that is already there (the same code drawn for two participants) stays as it is.
-    issued = CompletionCode(code=code, session_id=participant.session_id)
-    CompletionCode.objects.bulk_create([issued], ignore_conflicts=True)
-    return code
+    # Derived, never stored: a stored code's row order, id or transaction id would follow the order of finishing
+    # and so link it to the participant. The instructor's check derives the codes again (sessions.issued_codes).
+    return completion_code_for(str(participant.code))
 
 
 def submit_usefulness(participant: Participant, ratings: dict[str, int], comment: str) -> str | None:
     """Store the usefulness ratings and the comment, all or nothing, and move on (exit questionnaire or done).
 
     Returns the completion code when this finished the lab, "" when an exit questionnaire follows, None if the
-    ratings were already submitted. The code is kept nowhere that links it to the participant.
+    ratings were already submitted. The code is derived, not stored.
     """
     with transaction.atomic():
         if not stages.advance(participant, Stage.USEFULNESS, comment=comment):

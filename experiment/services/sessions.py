@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from experiment.codes import new_join_code
-from experiment.models import Answer, LabSession, SessionStatus, UsefulnessRating
+from experiment.codes import completion_code_for, new_join_code
+from experiment.models import Answer, LabSession, SessionStatus, Stage, UsefulnessRating
 
 
 class RehearsalInUse(Exception):
@@ -35,15 +35,23 @@ def create_session(experiment, *, label: str = "", open_now: bool = False, close
 
 
 def reset_rehearsal(session: LabSession) -> int:
-    """Remove a rehearsal's bots, blocks and completion codes. Raises RehearsalInUse once a real student has joined."""
+    """Remove a rehearsal's bots (and so their completion codes) and blocks. Raises RehearsalInUse once a real
+    student has joined."""
     with transaction.atomic():
         session = LabSession.objects.select_for_update().get(pk=session.pk)
         if session.participants.real().exists():
             raise RehearsalInUse(_("Real students have joined this session; a rehearsal can no longer be reset."))
         removed, _details = session.participants.all().delete()
         session.blocks.all().delete()
-        session.completion_codes.all().delete()
     return removed
+
+
+def issued_codes(session: LabSession) -> list[str]:
+    """The completion code of each participant who finished the session, rehearsal bots included, in no
+    particular order. Derived again with SECRET_KEY, as the thank-you page derives them: no code is stored, so
+    nothing in the database links a code to its participant."""
+    finished = session.participants.filter(stage=Stage.DONE).values_list("code", flat=True)
+    return [completion_code_for(str(code)) for code in finished]
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,7 @@ class SessionData:
     answers: int
     ratings: int
     blocks: int
+    # Codes stop proving completion once their participants go: one per finished participant.
     completion_codes: int
     declined: int
 
@@ -62,7 +71,7 @@ def session_data(session: LabSession) -> SessionData:
         answers=Answer.objects.filter(participant__session=session).count(),
         ratings=UsefulnessRating.objects.filter(participant__session=session).count(),
         blocks=session.blocks.count(),
-        completion_codes=session.completion_codes.count(),
+        completion_codes=session.participants.filter(stage=Stage.DONE).count(),
         declined=session.declined_count,
     )
 
@@ -74,6 +83,5 @@ def delete_session_data(session: LabSession) -> SessionData:
         gone = session_data(session)
         session.participants.all().delete()
         session.blocks.all().delete()
-        session.completion_codes.all().delete()
         LabSession.objects.filter(pk=session.pk).update(declined_count=0, status=SessionStatus.CLOSED)
     return gone
