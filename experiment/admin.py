@@ -144,6 +144,15 @@ class LabSessionAdmin(admin.ModelAdmin):
             _("monitor"),
         )
 
+    def get_readonly_fields(self, request, obj: LabSession | None = None) -> list[str]:
+        """The experiment is chosen when the session is created. Afterwards only staff who may change experiments
+        (researchers, not instructors) may move a session to another one, and nobody once participants have
+        joined (LabSession.clean says why); a read-only field ignores whatever a POST sends for it."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and (not request.user.has_perm("experiment.change_experiment") or obj.participants.exists()):
+            fields.append("experiment")
+        return fields
+
     def save_model(self, request, obj: LabSession, form, change: bool) -> None:
         if not change:
             obj.join_code = sessions.unused_join_code()

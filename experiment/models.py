@@ -5,6 +5,7 @@ No personal data lives here: a participant is a random UUID, an arm, a stage wit
 
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -152,6 +153,23 @@ class LabSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.join_code} {self.label}".strip()
+
+    def clean(self) -> None:
+        """Refuse a new experiment once anybody (a student or a rehearsal bot) has joined: their threat order, arm
+        and answers belong to the experiment they joined, and their pages would break in another one."""
+        super().clean()
+        if self.pk is None or self.experiment_id is None:
+            return
+        moved = LabSession.objects.filter(pk=self.pk).exclude(experiment_id=self.experiment_id).exists()
+        if moved and self.participants.exists():
+            raise ValidationError(
+                {
+                    "experiment": _(
+                        "Participants have joined this session, so its experiment cannot change; create a new "
+                        "session for the other experiment."
+                    )
+                }
+            )
 
 
 class AllocationBlock(models.Model):

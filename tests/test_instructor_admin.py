@@ -6,12 +6,14 @@ import uuid
 import numpy as np
 import pytest
 import zxingcpp
+from django.core.exceptions import ValidationError
 from django.db import connection
+from django.forms import modelform_factory
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from experiment.models import AllocationBlock, Answer, LabSession, Participant, SessionStatus
+from experiment.models import AllocationBlock, Answer, Experiment, LabSession, Participant, SessionStatus
 from experiment.services import participation, sessions
 from tests.helpers import consent_post, threat_answers, url, usefulness_answers
 
@@ -249,3 +251,79 @@ def test_researchers_see_a_sessions_participants_read_only_and_instructors_do_no
     assert response.status_code == 302
     lab.refresh_from_db()
     assert lab.label == "Renamed"
+
+
+# -- a session's experiment ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def other_experiment(experiment) -> Experiment:
+    return Experiment.objects.create(
+        slug="other-exp", title="Other experiment", scenario=experiment.scenario, hypothesis=experiment.hypothesis
+    )
+
+
+def change_post(user, session: LabSession, experiment: Experiment, label: str = "Renamed"):
+    return logged_in(user).post(
+        admin_url("change", session),
+        {
+            "experiment": experiment.pk,
+            "label": label,
+            "status": session.status,
+            "closes_at_0": "",
+            "closes_at_1": "",
+            "capacity": "",
+            # The participants inline's management form, which researchers' change page carries.
+            "participants-TOTAL_FORMS": str(session.participants.count()),
+            "participants-INITIAL_FORMS": str(session.participants.count()),
+        },
+    )
+
+
+def test_an_instructor_cannot_move_a_session_to_another_experiment(instructor, lab, other_experiment):
+    page = logged_in(instructor).get(admin_url("change", lab)).content.decode()
+    assert 'name="experiment"' not in page and "Mini experiment" in page
+    response = change_post(instructor, lab, other_experiment)
+    assert response.status_code == 302
+    lab.refresh_from_db()
+    assert lab.experiment.slug == "mini-exp" and lab.label == "Renamed"
+
+
+def test_an_instructor_still_picks_the_experiment_of_a_new_session(instructor, experiment):
+    page = logged_in(instructor).get(reverse("admin:experiment_labsession_add")).content.decode()
+    assert '<select name="experiment"' in page
+
+
+def test_a_researcher_moves_a_session_nobody_has_joined(researcher, lab, other_experiment):
+    assert '<select name="experiment"' in logged_in(researcher).get(admin_url("change", lab)).content.decode()
+    assert change_post(researcher, lab, other_experiment).status_code == 302
+    lab.refresh_from_db()
+    assert lab.experiment == other_experiment
+
+
+@pytest.mark.parametrize("is_simulated", [False, True], ids=["student", "rehearsal bot"])
+def test_nobody_moves_a_session_once_participants_have_joined(
+    researcher, lab, make_participant, other_experiment, is_simulated
+):
+    participant = make_participant(is_simulated=is_simulated)
+    assert 'name="experiment"' not in logged_in(researcher).get(admin_url("change", lab)).content.decode()
+    assert change_post(researcher, lab, other_experiment).status_code == 302
+    lab.refresh_from_db()
+    participant.refresh_from_db()
+    assert lab.experiment.slug == "mini-exp" and lab.label == "Renamed"
+    assert participant.session == lab and participant.arm.experiment == lab.experiment
+
+
+def test_a_session_with_participants_fails_validation_with_another_experiment(lab, make_participant, other_experiment):
+    moved = LabSession.objects.get(pk=lab.pk)
+    moved.experiment = other_experiment
+    moved.full_clean()  # nobody has joined yet
+    make_participant()
+    with pytest.raises(ValidationError) as refused:
+        moved.full_clean()
+    assert "its experiment cannot change" in refused.value.message_dict["experiment"][0]
+    form = modelform_factory(LabSession, fields=["experiment", "label", "status"])(
+        {"experiment": other_experiment.pk, "label": "x", "status": "open"}, instance=LabSession.objects.get()
+    )
+    assert not form.is_valid() and "experiment" in form.errors
+    assert LabSession.objects.get().experiment.slug == "mini-exp"
