@@ -188,6 +188,10 @@ JOIN_GUESS_LIMIT_PER_ADDRESS = 200
 # Messages ride in a cookie: kept in the session, every page showing them would read the session's row.
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 
+# Definition files above this are refused: an admin upload with 413 before its body is read, load_experiment with
+# an error. nginx's client_max_body_size (deploy/nginx.conf) is the same 5 MiB. The shipped ones are under 80 KB.
+THREATLAB_DEFINITION_MAX_BYTES = 5 * 1024 * 1024
+
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "threatlab"},
     # Rendered blocks of experiment content ({% cache ... using="content" %}), per worker. Their keys carry the

@@ -5,16 +5,20 @@ import json
 
 import segno
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin import site
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from experiment import definition
@@ -216,7 +220,8 @@ def download_definition(request: HttpRequest, pk: int) -> HttpResponse:
         json.dumps(definition.dump(experiment), indent=2, ensure_ascii=False),
         content_type="application/json; charset=utf-8",
     )
-    response["Content-Disposition"] = f'attachment; filename="{experiment.slug}.json"'
+    # Built by Django, so a slug loaded before slugs were checked cannot split or end the header.
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=f"{experiment.slug}.json")
     return response
 
 
@@ -226,23 +231,45 @@ class DefinitionUploadForm(forms.Form):
     )
 
 
+@csrf_exempt  # Only until the size is known: CSRF's check would read the whole body first. See _upload_definition.
 @require_http_methods(["GET", "POST"])
 def upload_definition(request: HttpRequest) -> HttpResponse:
     if not (request.user.has_perm("experiment.add_experiment") and request.user.has_perm("threats.add_scenario")):
         raise PermissionDenied
+    limit = settings.THREATLAB_DEFINITION_MAX_BYTES
+    if request.method == "POST" and _content_length(request) > limit:
+        problem = _("The upload is %(size)s; a definition file may be at most %(limit)s.") % {
+            "size": filesizeformat(_content_length(request)),
+            "limit": filesizeformat(limit),
+        }
+        return _upload_page(request, DefinitionUploadForm(), [problem], status=413)
+    return _upload_definition(request)
+
+
+def _content_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+@csrf_protect
+def _upload_definition(request: HttpRequest) -> HttpResponse:
     form = DefinitionUploadForm(request.POST or None, request.FILES or None)
     problems: list[str] = []
     if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
         try:
-            data = definition.validate(json.loads(form.cleaned_data["file"].read().decode("utf-8")))
-            experiment = definition.load(data)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            problems = [_("The file is not UTF-8 JSON: %(error)s") % {"error": error}]
+            experiment = definition.load(definition.validate(definition.parse(upload.read(), upload.name)))
         except definition.DefinitionError as error:
             problems = error.problems
         else:
             messages.success(request, _("Loaded experiment %(slug)s.") % {"slug": experiment.slug})
             return redirect(reverse("admin:experiment_experiment_change", args=[experiment.pk]))
+    return _upload_page(request, form, problems, status=400 if problems else 200)
+
+
+def _upload_page(request: HttpRequest, form: DefinitionUploadForm, problems: list[str], status: int) -> HttpResponse:
     context = {
         **site.each_context(request),
         "title": _("Upload an experiment definition"),
@@ -250,4 +277,4 @@ def upload_definition(request: HttpRequest) -> HttpResponse:
         "problems": problems,
         "opts": Experiment._meta,
     }
-    return render(request, "admin/experiment/experiment/upload.html", context, status=400 if problems else 200)
+    return render(request, "admin/experiment/experiment/upload.html", context, status=status)

@@ -198,7 +198,7 @@ def test_an_invalid_upload_lists_its_problems_and_loads_nothing(researcher, expe
     not_json = StringIO("{oops")
     not_json.name = "bad.json"
     response = client.post(reverse("admin:experiment_experiment_upload"), {"file": not_json})
-    assert b"not UTF-8 JSON" in response.content
+    assert b"bad.json: not valid JSON at line 1 column 2" in response.content
     assert list(Experiment.objects.values_list("slug", flat=True)) == ["mini-exp"]
 
 

@@ -3,9 +3,12 @@
 import copy
 import importlib
 import json
+from io import BytesIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
 
 from experiment import definition
 from experiment.models import Arm, Experiment
@@ -199,3 +202,123 @@ def test_loading_renews_the_content_key_of_the_loaded_experiment(monkeypatch):
     monkeypatch.setattr(loader, "renew_key", renewed.append)
     experiment = definition.load(definition.validate(minimal()))
     assert renewed == [[experiment.pk]]
+
+
+def _with(path: tuple, value) -> str:
+    """minimal() as JSON text, with ``value`` at ``path``."""
+    data = minimal()
+    target = data
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return json.dumps(data)
+
+
+# Files that once made a 500 (a RecursionError, a ValueError from int(), a DataError for a slug over 50 characters
+# on PostgreSQL, a download that could not be sent), each with the problem the validator now names.
+BAD_FILES = {
+    "deeply nested": (
+        json.dumps(minimal()).replace('"video_url": ""', '"video_url": ' + "[" * 5000 + "]" * 5000),
+        "not valid JSON at line 1 column {column}: nested deeper than 20 levels",
+    ),
+    "a 5,000-digit integer": (
+        json.dumps(minimal()).replace('"schema_version": 1', '"schema_version": ' + "1" * 5000),
+        "not valid JSON at line 1 column 20: a number of 5000 digits; at most 20",
+    ),
+    "a slug over 50 characters": (_with(("experiment", "slug"), "x" * 51), "experiment.slug: at most 50 characters"),
+    "a slug that is a path": (
+        _with(("scenario", "slug"), "../x"),
+        'scenario.slug: use letters, digits, - and _ only, got "../x"',
+    ),
+    "a slug with a slash": (
+        _with(("experiment", "arms", 0, "slug"), "a/b"),
+        'experiment.arms[0].slug: use letters, digits, - and _ only, got "a/b"',
+    ),
+    "a slug with CR/LF": (
+        _with(("experiment", "slug"), "exp\r\nSet-Cookie: x=1"),
+        'experiment.slug: use letters, digits, - and _ only, got "exp\\r\\nSet-Cookie: x=1"',
+    ),
+    "a slug with a quote": (
+        _with(("scenario", "diagrams", 0, "slug"), 'seq".json'),
+        'scenario.diagrams[0].slug: use letters, digits, - and _ only, got "seq\\".json"',
+    ),
+    "a NUL in a text": (
+        _with(("scenario", "threats", 2, "title"), "Threat\x00 2"),
+        "scenario.threats[2].title: contains a NUL character (\\u0000), which no text column stores",
+    ),
+    "a javascript: video link": (
+        _with(("scenario", "sections", 0, "video_url"), "javascript:alert(1)"),
+        'scenario.sections[0].video_url: use an http(s) address or a /path, got "javascript:alert(1)"',
+    ),
+}
+
+
+def _expected(text: str, message: str) -> str:
+    if "{column}" not in message:
+        return message
+    # video_url sits 4 levels deep (the file, scenario, sections, a section): its 17th bracket is the 21st level.
+    return message.format(column=text.index("[" * 5000) + 17)
+
+
+@pytest.mark.parametrize("case", BAD_FILES)
+def test_a_bad_definition_file_is_refused_by_the_command_with_its_place(tmp_path, case):
+    text, message = BAD_FILES[case]
+    path = tmp_path / "def.json"
+    path.write_text(text)
+    with pytest.raises(CommandError) as raised:
+        call_command("load_experiment", str(path))
+    assert _expected(text, message) in str(raised.value)
+    assert Scenario.objects.count() == 0 and Experiment.objects.count() == 0
+
+
+@pytest.mark.parametrize("case", BAD_FILES)
+def test_a_bad_definition_upload_is_refused_with_400_and_its_place(researcher, experiment, case):
+    text, message = BAD_FILES[case]
+    client = Client()
+    client.force_login(researcher)
+    upload = BytesIO(text.encode())
+    upload.name = "def.json"
+    response = client.post(reverse("admin:experiment_experiment_upload"), {"file": upload})
+    assert response.status_code == 400
+    assert any(_expected(text, message) in problem for problem in response.context["problems"])
+    assert list(Experiment.objects.values_list("slug", flat=True)) == ["mini-exp"]
+    assert list(Scenario.objects.values_list("slug", flat=True)) == [experiment.scenario.slug]
+
+
+def test_an_upload_of_50_mb_is_refused_with_413_before_it_is_read(researcher, experiment):
+    client = Client()
+    client.force_login(researcher)
+    upload = BytesIO(b" " * (50 * 1024 * 1024))
+    upload.name = "huge.json"
+    response = client.post(reverse("admin:experiment_experiment_upload"), {"file": upload})
+    assert response.status_code == 413
+    assert "a definition file may be at most 5.0\xa0MB" in response.context["problems"][0]
+    assert list(Experiment.objects.values_list("slug", flat=True)) == ["mini-exp"]
+
+
+def test_the_upload_still_checks_its_csrf_token(researcher, experiment):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(researcher)
+    upload = BytesIO(json.dumps(minimal()).encode())
+    upload.name = "def.json"
+    assert client.post(reverse("admin:experiment_experiment_upload"), {"file": upload}).status_code == 403
+    assert list(Experiment.objects.values_list("slug", flat=True)) == ["mini-exp"]
+
+
+def test_a_definition_file_over_the_limit_is_refused_by_the_command(tmp_path, settings):
+    settings.THREATLAB_DEFINITION_MAX_BYTES = 1000
+    path = tmp_path / "def.json"
+    path.write_text(json.dumps(minimal()))
+    with pytest.raises(CommandError, match=r"def.json: [\d,]+ bytes; a definition may have at most 1,000 bytes"):
+        call_command("load_experiment", str(path))
+    assert Experiment.objects.count() == 0
+
+
+def test_a_download_names_its_file_in_one_header_whatever_the_slug(researcher, experiment):
+    # A slug stored before slugs were checked, with a quote and a line break.
+    Experiment.objects.filter(pk=experiment.pk).update(slug='a"b\r\nc')
+    client = Client()
+    client.force_login(researcher)
+    response = client.get(reverse("admin:experiment_experiment_definition", args=[experiment.pk]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == "attachment; filename*=utf-8''a%22b%0D%0Ac.json"

@@ -1,11 +1,13 @@
 from django.contrib import admin
 
 from experiment.admin import ContentAdmin
+from threats.forms import MaterialSectionForm, ScenarioForm
 from threats.models import Diagram, MaterialSection, Scenario, Threat
 
 
 class MaterialSectionInline(admin.StackedInline):
     model = MaterialSection
+    form = MaterialSectionForm
     extra = 0
 
 
@@ -21,6 +23,7 @@ class ThreatInline(admin.StackedInline):
 
 @admin.register(Scenario)
 class ScenarioAdmin(ContentAdmin):
+    form = ScenarioForm
     experiments_lookup = "scenario"
     list_display = ["title", "slug"]
     search_fields = ["title", "slug"]

@@ -8,6 +8,6 @@ Callers use this package's names; the modules divide the work: ``validate`` (the
 
 from experiment.definition.dump import dump
 from experiment.definition.load import load
-from experiment.definition.validate import SCHEMA_VERSION, DefinitionError, read_file, validate
+from experiment.definition.validate import SCHEMA_VERSION, DefinitionError, parse, read_file, validate
 
-__all__ = ["SCHEMA_VERSION", "DefinitionError", "dump", "load", "read_file", "validate"]
+__all__ = ["SCHEMA_VERSION", "DefinitionError", "dump", "load", "parse", "read_file", "validate"]

@@ -28,7 +28,7 @@ def _languages() -> tuple[str, set[str]]:
     return settings.LANGUAGE_CODE, {code for code, _name in settings.LANGUAGES}
 
 
-def _objects(data: dict, path: tuple[str, ...], where: str = ""):
+def objects(data: dict, path: tuple[str, ...], where: str = ""):
     """Every (object, place) at ``path``: lists are walked, objects entered."""
     if not path:
         yield data, where
@@ -37,11 +37,11 @@ def _objects(data: dict, path: tuple[str, ...], where: str = ""):
     value = data.get(head) if isinstance(data, dict) else None
     here = f"{where}.{head}" if where else head
     if isinstance(value, dict):
-        yield from _objects(value, rest, here)
+        yield from objects(value, rest, here)
     elif isinstance(value, list):
         for i, item in enumerate(value):
             if isinstance(item, dict):
-                yield from _objects(item, rest, f"{here}[{i}]")
+                yield from objects(item, rest, f"{here}[{i}]")
 
 
 def _split_value(value: Any, where: str, problems: list[str]) -> tuple[Any, dict[str, Any]]:
@@ -63,7 +63,7 @@ def _split_value(value: Any, where: str, problems: list[str]) -> tuple[Any, dict
 def split(data: dict, problems: list[str]) -> None:
     """Move translations out of the fields into each object's ``translations``, in place; problems are appended."""
     for path, fields in FIELDS.items():
-        for obj, where in _objects(data, path):
+        for obj, where in objects(data, path):
             translations: dict[str, dict] = {}
             for field in fields:
                 if field in obj:

@@ -1,7 +1,8 @@
 """Validation of a definition: every problem reported with its place, or the definition ready to load.
 
 Validation reads the whole definition and reports every problem with its place (``scenario.threats[3].stride``), in
-the order they are found: translated texts first, then the top level, the scenario and the experiment.
+the order they are found: translated texts first, then the top level, the scenario and the experiment. Reading a
+file (``parse``) comes before: its size, its JSON, and the JSON's nesting and numbers are limited there.
 """
 
 import json
@@ -10,11 +11,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+
+from experiment import bounded_json
+from experiment.definition.translations import FIELDS as TRANSLATED
+from experiment.definition.translations import objects as translated_objects
 from experiment.definition.translations import split as split_translations
 from experiment.models import Hypothesis, ItemKind, Placement
+from threats.html import clean_html, clean_translations, is_safe_link
 from threats.models import DiagramKind, Stride
 
 SCHEMA_VERSION = 1
+# The shipped definitions nest 9 levels deep (arrays and objects); the limit leaves room and stops the parser's
+# recursion long before Python's limit.
+MAX_DEPTH = 20
+# SlugField's default length, which every slug column has.
+MAX_SLUG_LENGTH = 50
+# PositiveIntegerField's range on every database.
+MAX_SECONDS = 2_147_483_647
 
 
 class DefinitionError(Exception):
@@ -32,7 +48,16 @@ class DefinitionError(Exception):
 class _Checker:
     problems: list[str] = field(default_factory=list)
 
-    def need(self, obj: Any, key: str, kind: type | tuple[type, ...], where: str, *, optional=False) -> Any:
+    def need(
+        self,
+        obj: Any,
+        key: str,
+        kind: type | tuple[type, ...],
+        where: str,
+        *,
+        optional=False,
+        max_length: int | None = None,
+    ) -> Any:
         if not isinstance(obj, dict):
             return None
         if key not in obj:
@@ -48,7 +73,19 @@ class _Checker:
             return None
         if isinstance(value, str) and not optional and not value.strip():
             self.problems.append(f"{where}.{key}: must not be empty")
+        if isinstance(value, str) and max_length is not None and len(value) > max_length:
+            self.problems.append(f"{where}.{key}: at most {max_length} characters, has {len(value)}")
         return value
+
+    def slug(self, obj: Any, where: str) -> None:
+        """``obj["slug"]`` as a slug column takes it: letters, digits, - and _, so it is safe in a URL and a file
+        name (no path, no line break, no quote)."""
+        value = self.need(obj, "slug", str, where, max_length=MAX_SLUG_LENGTH)
+        if value:
+            try:
+                validate_slug(value)
+            except ValidationError:
+                self.problems.append(f"{where}.slug: use letters, digits, - and _ only, got {json.dumps(value)[:60]}")
 
     def one_of(self, value: Any, allowed: list[str], where: str) -> None:
         if value is not None and value not in allowed:
@@ -98,7 +135,9 @@ def validate(data: Any, base_dir: Path | None = None) -> dict:
     check = _Checker()
     if not isinstance(data, dict):
         raise DefinitionError(["(top): expected a JSON object"])
+    _check_no_nul(check, data, "(top)")
     split_translations(data, check.problems)
+    _clean_html(data)
     version = check.need(data, "schema_version", int, "(top)")
     if version is not None and version != SCHEMA_VERSION:
         check.problems.append(f"(top).schema_version: this ThreatLab reads version {SCHEMA_VERSION}, not {version}")
@@ -106,13 +145,13 @@ def validate(data: Any, base_dir: Path | None = None) -> dict:
     scen = check.need(data, "scenario", dict, "(top)")
     if scen is not None:
         where = "scenario"
-        check.need(scen, "slug", str, where)
-        check.need(scen, "title", str, where)
+        check.slug(scen, where)
+        check.need(scen, "title", str, where, max_length=200)
         check.need(scen, "task_html", str, where)
         for i, section in enumerate(check.items(scen, "sections", where)):
-            check.need(section, "title", str, f"{where}.sections[{i}]")
+            check.need(section, "title", str, f"{where}.sections[{i}]", max_length=200)
             check.need(section, "body_html", str, f"{where}.sections[{i}]")
-            check.need(section, "video_url", str, f"{where}.sections[{i}]", optional=True)
+            _check_video_url(check, section, f"{where}.sections[{i}]")
         diagrams = check.items(scen, "diagrams", where, minimum=0)
         for i, diagram in enumerate(diagrams):
             _check_diagram(check, diagram, f"{where}.diagrams[{i}]", base_dir)
@@ -123,16 +162,16 @@ def validate(data: Any, base_dir: Path | None = None) -> dict:
         check.unique([t.get("ref") for t in threats], f"{where}.threats[].ref")
     if exp is not None:
         where = "experiment"
-        check.need(exp, "slug", str, where)
-        check.need(exp, "title", str, where)
+        check.slug(exp, where)
+        check.need(exp, "title", str, where, max_length=200)
         check.need(exp, "description", str, where, optional=True)
         check.one_of(check.need(exp, "hypothesis", str, where, optional=True), Hypothesis.values, f"{where}.hypothesis")
         arms = check.items(exp, "arms", where, minimum=2)
         diagram_slugs = {d.get("slug") for d in (scen or {}).get("diagrams", []) if isinstance(d, dict)}
         for i, arm in enumerate(arms):
             here = f"{where}.arms[{i}]"
-            check.need(arm, "slug", str, here)
-            check.need(arm, "name", str, here)
+            check.slug(arm, here)
+            check.need(arm, "name", str, here, max_length=100)
             for j, slug in enumerate(check.need(arm, "diagrams", list, here) or []):
                 if slug not in diagram_slugs:
                     check.problems.append(f"{here}.diagrams[{j}]: no diagram {json.dumps(slug)} in scenario.diagrams")
@@ -148,13 +187,13 @@ def _check_options(check: _Checker, exp: dict, where: str) -> None:
     check.need(exp, "ask_confidence", bool, where, optional=True)
     for key in ("min_training_seconds", "min_plausible_threats_seconds"):
         value = check.need(exp, key, int, where, optional=True)
-        if value is not None and value < 0:
-            check.problems.append(f"{where}.{key}: must be 0 or more, got {value}")
+        if value is not None and not 0 <= value <= MAX_SECONDS:
+            check.problems.append(f"{where}.{key}: must be 0 to {MAX_SECONDS}, got {value}")
     questionnaires = check.items(exp, "questionnaires", where, minimum=0) if "questionnaires" in exp else []
     for i, questionnaire in enumerate(questionnaires):
         here = f"{where}.questionnaires[{i}]"
         check.one_of(check.need(questionnaire, "placement", str, here), Placement.values, f"{here}.placement")
-        check.need(questionnaire, "title", str, here)
+        check.need(questionnaire, "title", str, here, max_length=200)
         check.need(questionnaire, "intro", str, here, optional=True)
         items = check.items(questionnaire, "items", here)
         for j, item in enumerate(items):
@@ -210,8 +249,8 @@ def _check_item(check: _Checker, item: dict, where: str) -> None:
 
 
 def _check_diagram(check: _Checker, diagram: dict, where: str, base_dir: Path | None) -> None:
-    check.need(diagram, "slug", str, where)
-    check.need(diagram, "title", str, where)
+    check.slug(diagram, where)
+    check.need(diagram, "title", str, where, max_length=200)
     check.need(diagram, "text_alternative", str, where)
     check.one_of(check.need(diagram, "kind", str, where), DiagramKind.values, f"{where}.kind")
     if "svg" in diagram:
@@ -239,8 +278,9 @@ def _check_diagram(check: _Checker, diagram: dict, where: str, base_dir: Path | 
 
 
 def _check_threat(check: _Checker, threat: dict, where: str) -> None:
-    for key in ("ref", "title", "description"):
-        check.need(threat, key, str, where)
+    check.need(threat, "ref", str, where, max_length=80)
+    check.need(threat, "title", str, where, max_length=200)
+    check.need(threat, "description", str, where)
     check.one_of(check.need(threat, "stride", str, where), Stride.values, f"{where}.stride")
     _string_list(check, threat, "assumptions", where)
     _string_list(check, threat, "affected_components", where)
@@ -249,17 +289,74 @@ def _check_threat(check: _Checker, threat: dict, where: str) -> None:
     check.need(threat, "source", str, where, optional=True)
 
 
+def _check_video_url(check: _Checker, section: dict, where: str) -> None:
+    """A link or a video's source on the page: a web address or a path on this site, never ``javascript:``."""
+    url = check.need(section, "video_url", str, where, optional=True, max_length=500)
+    if url and not is_safe_link(url):
+        check.problems.append(f"{where}.video_url: use an http(s) address or a /path, got {json.dumps(url)[:60]}")
+
+
+def _check_no_nul(check: _Checker, value: Any, where: str) -> None:
+    """No text holds a NUL (``\\u0000``), which PostgreSQL refuses in text and jsonb columns. Recursion is bounded:
+    parse limits the nesting."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                check.problems.append(f"{where}: a key contains a NUL character (\\u0000)")
+                continue
+            _check_no_nul(check, item, f"{where}.{key}" if where != "(top)" else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_no_nul(check, item, f"{where}[{i}]")
+    elif isinstance(value, str) and "\x00" in value:
+        check.problems.append(f"{where}: contains a NUL character (\\u0000), which no text column stores")
+
+
+def _clean_html(data: dict) -> None:
+    """Clean every translatable HTML field (``*_html``) and its translations in place (threats/html.py)."""
+    for path, fields in TRANSLATED.items():
+        html_fields = [name for name in fields if name.endswith("_html")]
+        if not html_fields:
+            continue
+        for obj, _where in translated_objects(data, path):
+            for name in html_fields:
+                if isinstance(obj.get(name), str):
+                    obj[name] = clean_html(obj[name])
+            clean_translations(obj.get("translations"), html_fields)
+
+
+def _refuse_if_too_large(size: int, name: str) -> None:
+    limit = settings.THREATLAB_DEFINITION_MAX_BYTES
+    if size > limit:
+        raise DefinitionError([f"{name}: {size:,} bytes; a definition may have at most {limit:,} bytes"])
+
+
+def parse(raw: bytes, name: str) -> Any:
+    """The JSON in a definition file's bytes, named ``name`` in problems.
+
+    Raises DefinitionError for a file over THREATLAB_DEFINITION_MAX_BYTES, not UTF-8, not JSON, nested deeper
+    than MAX_DEPTH, or with a number no column stores (bounded_json).
+    """
+    _refuse_if_too_large(len(raw), name)
+    try:
+        return bounded_json.loads(raw.decode("utf-8"), max_depth=MAX_DEPTH)
+    except UnicodeDecodeError as error:
+        raise DefinitionError([f"{name}: not UTF-8 (byte {error.start})"]) from None
+    except json.JSONDecodeError as error:
+        raise DefinitionError(
+            [f"{name}: not valid JSON at line {error.lineno} column {error.colno}: {error.msg}"]
+        ) from None
+
+
 def read_file(path: Path) -> dict:
     """Parse and validate a definition file, reading ``svg_file`` paths beside it.
 
-    Raises DefinitionError for a file that cannot be read, is not JSON, or is not a valid definition.
+    Raises DefinitionError for a file that cannot be read, is not JSON within parse's limits, or is not a valid
+    definition.
     """
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        _refuse_if_too_large(path.stat().st_size, str(path))
+        raw = path.read_bytes()
     except OSError as error:
         raise DefinitionError([f"{path}: cannot read: {error.strerror}"]) from error
-    except json.JSONDecodeError as error:
-        raise DefinitionError(
-            [f"{path}: not valid JSON at line {error.lineno} column {error.colno}: {error.msg}"]
-        ) from error
-    return validate(data, base_dir=path.parent)
+    return validate(parse(raw, str(path)), base_dir=path.parent)
