@@ -28,10 +28,11 @@ def renew_key(experiment_ids) -> None:
     Experiment.objects.filter(pk__in=list(experiment_ids)).update(content_key=uuid.uuid4())
 
 
-def kept(experiment: Experiment, name: str, compute: Callable[[], T]) -> T:
-    """What ``compute`` returns for the experiment's current content, kept in the content cache under its key.
+def kept(content_key: uuid.UUID, name: str, compute: Callable[[], T]) -> T:
+    """What ``compute`` returns for an experiment's current content (its ``content_key``), kept in the content cache
+    under that key.
 
     For plain data (strings, numbers, lists of them) that every participant's request would otherwise read again:
     the stages, the threat and arm ids, a diagram's SVG. Not for model instances: the cache pickles what it keeps.
     """
-    return caches[CACHE].get_or_set(f"{name}:{experiment.content_key}", compute, timeout=None)
+    return caches[CACHE].get_or_set(f"{name}:{content_key}", compute, timeout=None)

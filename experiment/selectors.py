@@ -1,17 +1,18 @@
 """The reads of the student flow: what a student page starts from and the content it shows, one query each."""
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from experiment.content import kept
 from experiment.models import Experiment, LabSession, Participant, Placement, Questionnaire, QuestionnaireItem
 from threats.models import Threat
 
-# What a student page shows of a participant and its experiment, and what answering one also reads. The page
-# lookup is the one query of every student request: each column left out makes it cheaper to build (the ORM's
-# cost grows with the columns), and a field left out loads with a query of its own if it is used after all.
-PAGE_FIELDS = ["code", "stage", "session_id", "arm_id", "threat_order", "session__experiment__content_key"]
+# What a student page shows of a participant, and what answering also reads of it and its experiment. The page
+# lookup is the one query of every student request: each column and join left out makes it cheaper to build (the
+# ORM's cost grows with them), and a field left out loads with a query of its own if it is used after all.
+PAGE_FIELDS = ["code", "stage", "session_id", "arm_id", "threat_order"]
 ANSWER_FIELDS = [
     *PAGE_FIELDS,
+    "session__experiment__content_key",
     "exposure",
     "assigned_at",
     "session__experiment__scenario_id",
@@ -23,16 +24,23 @@ ANSWER_FIELDS = [
 
 
 def participants_for_pages() -> QuerySet[Participant]:
-    """Participants with what a student page shows of them and their experiment, in one query.
+    """Participants with what a student page shows of them, and their experiment's ``content_key``, in one query.
 
-    The experiment's ``content_key`` comes with it, so a page's cached content is never older than the request.
+    The content key comes with the participant, so a page's cached content is never older than the request. The
+    session and the experiment are not loaded: a page reads them (``participant.session.experiment``) only to
+    render a block the content cache does not hold yet.
     """
-    return Participant.objects.select_related("session__experiment").only(*PAGE_FIELDS)
+    return Participant.objects.only(*PAGE_FIELDS).annotate(content_key=_CONTENT_KEY)
 
 
 def participants_answering() -> QuerySet[Participant]:
-    """As ``participants_for_pages``, with what the services read when a participant answers."""
-    return Participant.objects.select_related("session__experiment").only(*ANSWER_FIELDS)
+    """As ``participants_for_pages``, with the experiment loaded and what the services read when a participant
+    answers."""
+    found = Participant.objects.select_related("session__experiment").only(*ANSWER_FIELDS)
+    return found.annotate(content_key=_CONTENT_KEY)
+
+
+_CONTENT_KEY = F("session__experiment__content_key")
 
 
 def session_by_join_code(join_code: str) -> LabSession | None:
@@ -54,9 +62,8 @@ def participant_by_entry_token(entry_token) -> Participant | None:
 
 def threat_refs(participant: Participant) -> list[tuple[int, str]]:
     """(id, reference) of the participant's threats in the order they were shown, kept per content key."""
-    experiment = participant.session.experiment
-    threats = Threat.objects.filter(scenario__experiments=experiment)
-    refs = kept(experiment, "threat-refs", lambda: dict(threats.values_list("pk", "ref")))
+    threats = Threat.objects.filter(scenario__experiments__sessions=participant.session_id)
+    refs = kept(participant.content_key, "threat-refs", lambda: dict(threats.values_list("pk", "ref")))
     return [(threat_id, refs[threat_id]) for threat_id in participant.threat_order]
 
 

@@ -40,7 +40,7 @@ def stages_for(experiment: Experiment) -> list[Stage]:
         placements = set(Questionnaire.objects.filter(experiment=experiment).values_list("placement", flat=True))
         return [stage.value for stage in ORDER if stage not in OPTIONAL or OPTIONAL[stage] in placements]
 
-    return [Stage(stage) for stage in kept(experiment, "stages", read)]
+    return [Stage(stage) for stage in kept(experiment.content_key, "stages", read)]
 
 
 def first_stage(experiment: Experiment) -> Stage:

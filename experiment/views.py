@@ -172,17 +172,18 @@ def _page_context(participant: Participant) -> dict:
     built on first use (SimpleLazyObject): only when the template renders the questions' cached block, so a page
     whose block is cached builds no form and reads no questions.
     """
-    return {"participant": participant, "content_key": participant.session.experiment.content_key}
+    return {"participant": participant, "content_key": participant.content_key}
+
+
+def _experiment(participant: Participant) -> SimpleLazyObject:
+    """The participant's experiment, read on first use: a page whose cached blocks are all there reads none of it."""
+    return SimpleLazyObject(lambda: participant.session.experiment)
 
 
 def _material_context(participant: Participant) -> dict:
     """The training material: its template reaches the sections and diagrams through the experiment and the arm,
     so a page whose material block comes from the cache reads none of them."""
-    return {
-        **_page_context(participant),
-        "experiment": participant.session.experiment,
-        "stride_table": STRIDE_TABLE,
-    }
+    return {**_page_context(participant), "experiment": _experiment(participant), "stride_table": STRIDE_TABLE}
 
 
 @never_cache
@@ -261,7 +262,7 @@ def _questionnaire(request: HttpRequest, code: uuid.UUID, stage: Stage, placemen
     participant = _participant_or_404(request, code)
     if not _at_stage(request, participant, stage):
         return redirect(url_of(participant))
-    experiment = participant.session.experiment
+    experiment = _experiment(participant)
 
     def new_form(data=None) -> QuestionnaireForm:
         return QuestionnaireForm(selectors.questionnaire_items(experiment, placement), data)
@@ -276,11 +277,17 @@ def _questionnaire(request: HttpRequest, code: uuid.UUID, stage: Stage, placemen
             messages.info(request, _("Your answers were already submitted; they are kept as they were."))
             participant.refresh_from_db()
         return redirect(url_of(participant))
-    # An answered form's items carry their questionnaire; an unanswered page reads only the questionnaire.
+    # An answered form's items carry their questionnaire; an unanswered page reads it only for a block the content
+    # cache does not hold yet.
     answered = form.items if form else None
-    questionnaire = answered[0].questionnaire if answered else selectors.questionnaire(experiment, placement)
+    questionnaire = (
+        answered[0].questionnaire
+        if answered
+        else SimpleLazyObject(lambda: selectors.questionnaire(experiment, placement))
+    )
     context = {
         **_page_context(participant),
+        "placement": placement,
         "questionnaire": questionnaire,
         "form": form,
         "blank_form": SimpleLazyObject(new_form),
@@ -306,7 +313,8 @@ def done(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     if participant.stage != Stage.DONE:
         return redirect(url_of(participant))
     completion_code = completion_code_for(str(participant.code))
-    return render(request, "experiment/done.html", {"participant": participant, "completion_code": completion_code})
+    context = {**_page_context(participant), "completion_code": completion_code}
+    return render(request, "experiment/done.html", context)
 
 
 @require_GET
@@ -314,7 +322,7 @@ def diagram_svg(request: HttpRequest, code: uuid.UUID, slug: str) -> HttpRespons
     """A diagram of the participant's arm, as an image; diagrams of other arms are not there (404)."""
     participant = _participant_or_404(request, code)
     shown = Diagram.objects.shown_by(participant.arm_id).filter(slug=slug).values_list("svg", flat=True)
-    svg = kept(participant.session.experiment, f"svg:{participant.arm_id}:{slug}", shown.first)
+    svg = kept(participant.content_key, f"svg:{participant.arm_id}:{slug}", shown.first)
     if svg is None:
         return HttpResponse(status=404)
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")

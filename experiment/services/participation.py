@@ -65,12 +65,12 @@ def admission_problem(session: LabSession, *, rehearsal: bool = False) -> str | 
 
 def _arm_ids(experiment: Experiment) -> list[int]:
     arms = Arm.objects.filter(experiment=experiment).order_by("position")
-    return kept(experiment, "arm-ids", lambda: list(arms.values_list("pk", flat=True)))
+    return kept(experiment.content_key, "arm-ids", lambda: list(arms.values_list("pk", flat=True)))
 
 
 def _threat_ids(experiment: Experiment) -> list[int]:
     threats = Threat.objects.filter(scenario_id=experiment.scenario_id).order_by("position")
-    return kept(experiment, "threat-ids", lambda: list(threats.values_list("pk", flat=True)))
+    return kept(experiment.content_key, "threat-ids", lambda: list(threats.values_list("pk", flat=True)))
 
 
 def enrol(
@@ -142,7 +142,7 @@ def stratum_for(experiment: Experiment, responses: list[Response]) -> str:
     items = QuestionnaireItem.objects.filter(
         questionnaire__experiment=experiment, questionnaire__placement=Placement.ENTRY, key=experiment.stratify_item
     )
-    item_id = kept(experiment, "stratify-item", lambda: items.values_list("pk", flat=True).get())
+    item_id = kept(experiment.content_key, "stratify-item", lambda: items.values_list("pk", flat=True).get())
     value = next((r.value for r in responses if r.item_id == item_id and not r.row), "")
     return experiment.strata.get(value, value)
 
