@@ -244,6 +244,18 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def completion_codes(secret_key: str):
+    """The server's derivation of a participant's completion code, with the key the bench gave the server: no code
+    is stored, so the checks derive what each student should have been shown. The driver's process has no settings
+    of its own; this gives it the server's key."""
+    from django.conf import settings
+
+    settings.configure(SECRET_KEY=secret_key)
+    from experiment.codes import completion_code_for
+
+    return completion_code_for
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # SIGTERM (CI, a timeout) unwinds like Ctrl-C, so the stack's cleanup runs.
@@ -285,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
             results["lab_seconds"] = round(time.monotonic() - started, 1)
             results["load"] = load
             with stack.connect() as conn:
-                checks = run_checks(conn, stack.join_code, students)
+                checks = run_checks(conn, stack.join_code, students, completion_codes(stack.env["SECRET_KEY"]))
         finally:
             if "pg-restart" in args.fault:
                 fault_tools.ensure_pg_up(stack)
