@@ -227,7 +227,7 @@ def test_bots_take_a_lab_with_questionnaires_and_confidence(replication_lab):
         (lambda e: e["questionnaires"][0]["items"][0].update(kind="slider"), '"slider" is not one of'),
         (lambda e: e["questionnaires"][0]["items"][0].update(key="Bad Key"), "use lower-case letters"),
         (lambda e: e["questionnaires"][1].update(placement="entry"), '"entry" appears more than once'),
-        (lambda e: e.update(min_training_seconds=-5), "min_training_seconds: must be 0 or more"),
+        (lambda e: e.update(min_training_seconds=-5), "min_training_seconds: must be 0 to 2147483647, got -5"),
         (lambda e: e.update(ask_confidence="yes"), "ask_confidence: expected true or false"),
     ],
 )
