@@ -16,7 +16,8 @@ SIZES = {"1366x768": {"width": 1366, "height": 768}, "390x844": {"width": 390, "
 
 
 def shoot_the_threats_page_at_work(page: Page, size: str, shots: dict[str, bytes]) -> None:
-    """The screen as a student judging the last threat sees it, then with the arm's last diagram in the viewer."""
+    """The screen as a student judging the last threat sees it, then with the arm's last diagram in the viewer, as it
+    opens and two zoom steps later."""
     page.locator("article.threat-card").last.scroll_into_view_if_needed()
     shots[f"threats-last-threat-{size}"] = page.screenshot()
     page.locator("[data-viewer-bar] [data-viewer-open]").last.click()
@@ -24,6 +25,10 @@ def shoot_the_threats_page_at_work(page: Page, size: str, shots: dict[str, bytes
     expect(viewer).to_be_visible()
     page.wait_for_timeout(300)  # the zoom settles
     shots[f"threats-viewer-{size}"] = page.screenshot()
+    for _ in range(2):
+        viewer.get_by_role("button", name="Zoom in").click()
+    page.wait_for_timeout(300)
+    shots[f"threats-viewer-zoomed-in-twice-{size}"] = page.screenshot()
     page.keyboard.press("Escape")
     expect(viewer).to_be_hidden()
 
