@@ -26,7 +26,11 @@ READ = """() => [document.title, document.body.innerText,
 
 def named_on(page: Page, pattern: re.Pattern) -> list[str]:
     texts = [page.evaluate(READ), page.content()]
-    for src in page.evaluate("() => [...document.images].map(image => image.src)"):
+    # The diagrams on the page and the ones its viewer opens; an image whose source a script sets later has none yet.
+    sources = """() => [...document.images].map(image => image.src).filter(Boolean).concat(
+        [...document.querySelectorAll('[data-viewer-src]')]
+            .map(button => new URL(button.dataset.viewerSrc, location.href).href))"""
+    for src in page.evaluate(sources):
         response = page.request.get(src)
         assert response.ok, src
         texts.append(response.text())
