@@ -22,7 +22,15 @@ def unused_join_code() -> str:
     raise RuntimeError("could not draw an unused join code in 10 attempts")
 
 
-def create_session(experiment, *, label: str = "", open_now: bool = False, closes_at=None, capacity=None) -> LabSession:
+def create_session(
+    experiment,
+    *,
+    label: str = "",
+    open_now: bool = False,
+    closes_at=None,
+    capacity=None,
+    new_participants_per_address=None,
+) -> LabSession:
     """A new lab session with a fresh join code."""
     return LabSession.objects.create(
         experiment=experiment,
@@ -31,6 +39,7 @@ def create_session(experiment, *, label: str = "", open_now: bool = False, close
         status=SessionStatus.OPEN if open_now else SessionStatus.DRAFT,
         closes_at=closes_at,
         capacity=capacity,
+        new_participants_per_address=new_participants_per_address,
     )
 
 
@@ -85,3 +94,4 @@ def delete_session_data(session: LabSession) -> SessionData:
         session.blocks.all().delete()
         LabSession.objects.filter(pk=session.pk).update(declined_count=0, status=SessionStatus.CLOSED)
     return gone
+
