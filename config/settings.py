@@ -241,9 +241,13 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+# Participant codes are the credential to resume, so no log line carries one (config/log_masking.py). The filter
+# sits on the one handler, which every logger reaches: Django's own console handler is taken off its logger.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"mask_codes": {"()": "config.log_masking.MaskParticipantCodes"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_codes"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    "loggers": {"django": {"handlers": []}},
 }
