@@ -2,11 +2,20 @@
 
 import io
 import logging
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from axes.models import AccessLog
+from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
@@ -109,3 +118,79 @@ def test_deleting_a_sessions_data_scrubs_its_participants_from_the_admin_log(res
     assert session_change.get_change_message() == "Changed stage for participant “[deleted participant]”."
     assert LogEntry.objects.get(pk=about_other.pk).object_repr == str(kept_elsewhere.code)
     assert not LogEntry.objects.filter(object_repr__contains=str(gone.code)).exists()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_nginx_access_log_leaves_participant_codes_out(tmp_path):
+    """deploy/nginx.conf as it is, but for its ports, paths and upstream (and `http2 on;`, which Debian's nginx 1.22
+    does not know), in front of nothing: a redirect and a 502 are logged like any request."""
+    nginx, openssl = shutil.which("nginx"), shutil.which("openssl")
+    if not (nginx and openssl):
+        pytest.skip("needs nginx and openssl (.ci/run installs nginx)")
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost"]
+        + ["-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+        check=True,
+        capture_output=True,
+    )
+    plain, tls = free_port(), free_port()
+    site = (Path(settings.BASE_DIR) / "deploy" / "nginx.conf").read_text()
+    for deployed, here in [
+        ("listen 80;", f"listen 127.0.0.1:{plain};"),
+        ("listen 443 ssl;", f"listen 127.0.0.1:{tls} ssl;"),
+        ("http2 on;", ""),
+        ("server web:8000;", f"server 127.0.0.1:{free_port()};"),
+        ("/etc/nginx/certs/fullchain.pem", str(tmp_path / "cert.pem")),
+        ("/etc/nginx/certs/privkey.pem", str(tmp_path / "key.pem")),
+        ("/var/log/nginx/access.log", str(tmp_path / "access.log")),
+    ]:
+        assert deployed in site
+        site = site.replace(deployed, here)
+    (tmp_path / "site.conf").write_text(site)
+    temp_paths = "".join(
+        f"  {kind}_temp_path {tmp_path / kind};\n" for kind in ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
+    )
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\nevents {{}}\n"
+        f"http {{\n{temp_paths}  include {tmp_path}/site.conf;\n}}\n"
+    )
+    server = subprocess.Popen(
+        [nginx, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off; master_process off;"],
+        stderr=subprocess.PIPE,
+    )
+    try:
+        code = uuid.uuid4()
+        for _ in range(50):
+            try:
+                socket.create_connection(("127.0.0.1", tls), timeout=0.2).close()
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read().decode()
+                time.sleep(0.1)
+        opener = urllib.request.build_opener(NoRedirect)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{plain}/p/{code}/training/", headers={"Referer": f"https://lab/p/{code}/entry/"}
+        )
+        assert opener.open(request).status == 301
+        insecure = ssl.create_default_context()
+        insecure.check_hostname, insecure.verify_mode = False, ssl.CERT_NONE
+        with pytest.raises(urllib.error.HTTPError) as bad_gateway:
+            urllib.request.urlopen(f"https://127.0.0.1:{tls}/p/{code.hex}/threats/", context=insecure)
+        assert bad_gateway.value.code == 502
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    logged = (tmp_path / "access.log").read_text()
+    assert '"GET /p/[code]/training/ HTTP/1.1" 301' in logged and '"https://lab/p/[code]/entry/"' in logged
+    assert '"GET /p/[code]/threats/ HTTP/1.1" 502' in logged
+    assert str(code) not in logged and code.hex not in logged
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def http_error_301(self, req, fp, code, msg, headers):
+        return fp
