@@ -21,7 +21,9 @@ from experiment import throttle
 from experiment.models import LabSession, Participant
 from experiment.rehearsal import simulate
 from experiment.services import sessions
+from tests.conftest import on_postgres
 from tests.helpers import consent_post
+from tests.test_concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -238,3 +240,13 @@ def test_the_counts_expire_with_their_window(lab, settings):
     assert join(Client(), "WRONG002").status_code == 429
     time.sleep(1.1)
     assert join(Client(), "WRONG003").status_code == 400
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not on_postgres(), reason="needs PostgreSQL: SQLite serialises every writer, so no race shows")
+def test_a_burst_of_consents_at_the_same_instant_admits_exactly_the_limit(lab, on_redis):
+    LabSession.objects.filter(pk=lab.pk).update(new_participants_per_address=10)
+    statuses = run_at_once(30, lambda i: consent("203.0.113.66", lab.join_code).status_code)
+    assert sorted(statuses) == [302] * 10 + [429] * 20
+    assert Participant.objects.filter(session=lab).count() == 10
