@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 
 from experiment import bounded_json
+from experiment.definition import analysis_plan
 from experiment.definition.translations import FIELDS as TRANSLATED
 from experiment.definition.translations import objects as translated_objects
 from experiment.definition.translations import split as split_translations
@@ -23,7 +24,8 @@ from experiment.models import Hypothesis, ItemKind, Placement
 from threats.html import clean_html, clean_translations, is_safe_link
 from threats.models import DiagramKind, Stride
 
-SCHEMA_VERSION = 1
+# 2 added the analysis plan (experiment.analysis); version 1 files load with its defaults.
+SCHEMA_VERSION = 2
 # The shipped definitions nest 9 levels deep (arrays and objects); the limit leaves room and stops the parser's
 # recursion long before Python's limit.
 MAX_DEPTH = 20
@@ -139,8 +141,10 @@ def validate(data: Any, base_dir: Path | None = None) -> dict:
     split_translations(data, check.problems)
     _clean_html(data)
     version = check.need(data, "schema_version", int, "(top)")
-    if version is not None and version != SCHEMA_VERSION:
-        check.problems.append(f"(top).schema_version: this ThreatLab reads version {SCHEMA_VERSION}, not {version}")
+    if version is not None and not 1 <= version <= SCHEMA_VERSION:
+        check.problems.append(
+            f"(top).schema_version: this ThreatLab reads versions 1 to {SCHEMA_VERSION}, not {version}"
+        )
     exp = check.need(data, "experiment", dict, "(top)")
     scen = check.need(data, "scenario", dict, "(top)")
     if scen is not None:
@@ -177,6 +181,7 @@ def validate(data: Any, base_dir: Path | None = None) -> dict:
                     check.problems.append(f"{here}.diagrams[{j}]: no diagram {json.dumps(slug)} in scenario.diagrams")
         check.unique([a.get("slug") for a in arms], f"{where}.arms[].slug")
         _check_options(check, exp, where)
+        analysis_plan.check(check.problems, exp, where)
     if check.problems:
         raise DefinitionError(check.problems)
     return data
