@@ -299,3 +299,46 @@ def test_dataframes_carry_the_codebook_columns_and_types(filled_lab):
     results = report.build(dataset.load(filled_lab.experiment))
     for i, arm in enumerate(results["arms"]):
         assert by_arm[arm["slug"]] == sorted(results["metrics"][0]["values"][i])
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"plan_outcome": "nope"},
+        {"plan_outcome": "tp", "plan_n": "1"},
+        {"plan_outcome": "tp", "plan_n": "999999"},
+        {"plan_outcome": "tp", "plan_shift": "nan"},
+        {"margin_fp": "0"},
+        {"margin_f1": "inf"},
+        {"arms": "abc"},
+    ],
+)
+def test_bad_planning_and_margin_input_is_refused_and_changes_nothing(researcher, filled_lab, query):
+    experiment = filled_lab.experiment
+    before = (experiment.equivalence_margins, experiment.holm_family)
+    response = logged_in(researcher).get(analysis_url(experiment), query)
+    assert response.status_code == 400
+    experiment.refresh_from_db()
+    assert (experiment.equivalence_margins, experiment.holm_family) == before
+
+
+def test_the_page_plans_the_next_study_when_asked(researcher, filled_lab):
+    response = logged_in(researcher).get(analysis_url(filled_lab.experiment), {"plan_outcome": "tp", "plan_n": "20"})
+    assert response.status_code == 200
+    plan = response.context["plan"]
+    assert plan["key"] == "tp" and plan["n_per_arm"] == 20 and 0 <= plan["power"] <= 1
+    assert "Planning the next study" in response.content.decode() and plan["apa"] in html.unescape(
+        response.content.decode()
+    )
+
+
+def test_plan_sample_size_repeats_with_its_seed_and_refuses_bad_input(filled_lab, capsys):
+    args = ["plan_sample_size", "--session", filled_lab.join_code, "--n", "20", "--simulations", "200", "--format"]
+    call_command(*args, "json")
+    first = json.loads(capsys.readouterr().out)
+    call_command(*args, "json")
+    assert json.loads(capsys.readouterr().out) == first
+    assert first["n_per_arm"] == 20 and first["simulations"] == 200
+    for bad in (["--n", "0"], ["--simulations", "5"]):
+        with pytest.raises(CommandError):
+            call_command("plan_sample_size", "--session", filled_lab.join_code, *bad)
