@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import statsmodels.api as sm
 from scipy import stats as st
 
 from analysis.stats import Sample, _clean, _fmt, format_p
@@ -115,36 +116,39 @@ class AdjustedEffect:
 
 def adjusted_effect(values: Sample, in_first_arm: Sequence[bool], strata: Sequence[str]) -> AdjustedEffect:
     """OLS of the outcome on an indicator of the first arm and the strata as categories (statsmodels), with
-    HC3 standard errors, which do not assume equal variance across arms: the arm's coefficient, its 95% CI and p.
+    HC1 standard errors (White's, with the n / (n - k) correction), which do not assume equal variance across arms:
+    the arm's coefficient, its 95% CI and p.
 
     Missing outcomes are dropped. Not computed (None) when an arm has no values or nothing is left to estimate
     the error from.
     """
-    import pandas as pd
-    import statsmodels.formula.api as smf
-
-    frame = pd.DataFrame(
-        {"y": np.asarray(values, dtype=float), "arm": np.asarray(in_first_arm, dtype=float), "stratum": list(strata)}
-    ).dropna(subset=["y"])
-    n = len(frame)
-    levels = tuple(sorted(frame["stratum"].unique()))
-    if frame["arm"].nunique() < 2 or n <= 2 + max(0, len(levels) - 1):
-        return AdjustedEffect(None, None, None, n, levels, "an arm has no values, or too few values for the model")
-    formula = "y ~ arm + C(stratum)" if len(levels) > 1 else "y ~ arm"
-    fit = smf.ols(formula, data=frame).fit(cov_type="HC3")
-    low, high = (float(v) for v in fit.conf_int().loc["arm"])
-    estimate = float(fit.params["arm"])
-    p = float(fit.pvalues["arm"])
+    y = np.asarray(values, dtype=float)
+    keep = np.isfinite(y)
+    y, arm = y[keep], np.asarray(in_first_arm, dtype=float)[keep]
+    levels, stratum = np.unique(np.asarray(strata, dtype=str)[keep], return_inverse=True)
+    n = len(y)
+    if len(np.unique(arm)) < 2 or n <= 2 + max(0, len(levels) - 1):
+        return AdjustedEffect(
+            None, None, None, n, tuple(levels), "an arm has no values, or too few values for the model"
+        )
+    # The design matrix built here rather than from a formula, fitted by QR, with HC1 rather than HC3 (which needs
+    # every leverage): on 100,000 participants the formula took 0.4 s per outcome and this takes 0.02 s, where the
+    # whole analysis of 100,000 has 3 s.
+    design = np.column_stack([np.ones(n), arm, *(stratum == level for level in range(1, len(levels)))]).astype(float)
+    fit = sm.OLS(y, design).fit(method="qr", cov_type="HC1")
+    low, high = (float(v) for v in fit.conf_int()[1])
+    estimate, p = float(fit.params[1]), float(fit.pvalues[1])
     if not all(math.isfinite(v) for v in (low, high, estimate, p)):
-        return AdjustedEffect(None, None, None, n, levels, "the model has no finite estimate (no variance left)")
+        return AdjustedEffect(None, None, None, n, tuple(levels), "the model has no finite estimate (no variance left)")
+    model = "outcome ~ arm + stratum" if len(levels) > 1 else "outcome ~ arm"
     return AdjustedEffect(
         estimate=estimate,
         ci=(low, high),
         p=p,
         n=n,
-        strata=levels,
+        strata=tuple(str(level) for level in levels),
         method=(
-            f"OLS {formula} (statsmodels), arm = 1 in the first arm; HC3 standard errors; 95% CI and two-sided p "
-            "of the arm's coefficient: the difference of means within strata"
+            f"OLS {model} (statsmodels), arm = 1 in the first arm, strata as categories; HC1 standard errors; 95% CI "
+            "and two-sided p of the arm's coefficient: the difference of means within strata"
         ),
     )
