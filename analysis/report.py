@@ -155,7 +155,7 @@ def _number_methods(report: dict) -> list[str]:
         result["method_number"] = methods.index(result["method"]) + 1
 
     for metric in report["metrics"]:
-        for key in ("test", "slides", "slides_uncorrected", "tost", "van_elteren", "adjusted", "kruskal", "dunn"):
+        for key in ("test", "slides_uncorrected", "slides", "tost", "van_elteren", "adjusted", "kruskal", "dunn"):
             if key in metric:
                 number(metric[key])
     for rating in report["ratings"]:
