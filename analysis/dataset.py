@@ -106,9 +106,16 @@ class Dataset:
     # (arm_id, threat_id) -> (marked real, answered)
     selections: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
     consort: dict = field(default_factory=dict)
+    # Each participant's stratum for the stratified tests, entry i participant ids[i]: the randomisation's stratum
+    # ("" when not stratified), with the session's join code where the experiment stratifies by session.
+    strata: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
 
     def in_arm(self, arm: Arm) -> ParticipantColumns:
         return self.participants.where(self.participants.arm_ids == arm.pk)
+
+    def strata_in_arm(self, arm: Arm) -> np.ndarray:
+        """The strata of ``in_arm(arm)``'s participants, in the same order."""
+        return self.strata[self.participants.arm_ids == arm.pk]
 
 
 def implausibly_fast(experiment: Experiment) -> Q:
@@ -216,7 +223,16 @@ def load(experiment: Experiment, filters: Filters | None = None) -> Dataset:
         participants=people,
         selections=selections,
         consort=consort(experiment, filters, arms),
+        strata=_strata(chosen, people.ids, experiment.stratify_analysis_by_session),
     )
+
+
+def _strata(chosen: QuerySet[Participant], ids: np.ndarray, by_session: bool) -> np.ndarray:
+    """Each of ``ids``' stratum label: the randomisation stratum, joined with the session's join code when
+    ``by_session``; one query, matched by id so a participant who completed meanwhile cannot shift the others."""
+    fields = ("id", "stratum", "session__join_code") if by_session else ("id", "stratum")
+    labels = {row[0]: " / ".join(str(part) for part in row[1:]) for row in chosen.values_list(*fields)}
+    return np.array([labels.get(i, "") for i in ids.tolist()], dtype=object)
 
 
 def columns(

@@ -9,9 +9,10 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import fields
 from itertools import islice
+from pathlib import Path
 
 import numpy as np
 from django.db.models import BooleanField, Case, Value, When
@@ -28,6 +29,10 @@ from experiment.sources import sources_for
 # with a tab or CR is prefixed as well.
 _FORMULA_START = re.compile(r"[\t\r]|[\s\u200b-\u200d\u2060\ufeff]*[=+\-@\uff1d\uff0b\uff0d\uff20]")
 CHUNK = 2000
+REPLICATE_R = Path(__file__).with_name("replicate.R")
+EXPECTED_COLUMNS = ["test", "outcome", "first_arm", "second_arm", "alternative", "by_session", "statistic", "p"]
+# replicate.R recomputes these from participants.csv; the mean confidence is exported rounded, so it is left out.
+_RECOMPUTED = ("tp", "fn", "fp", "tn", "precision", "recall", "f1", "accuracy")
 
 
 def neutralise(value: object) -> object:
@@ -51,7 +56,7 @@ def _seconds(start, end) -> float | None:
     return round((end - start).total_seconds(), 3) if start and end else None
 
 
-def _layout(experiment: Experiment):
+def layout(experiment: Experiment):
     """The sources, diagrams and questionnaire items whose columns participants.csv carries, in order."""
     diagrams = {}
     for arm in experiment.arms.order_by("position"):
@@ -124,7 +129,7 @@ def _with_scores(rows: Iterator[dict], scored: dataset.ParticipantColumns) -> It
 
 def participant_rows(experiment: Experiment, filters: Filters) -> Iterator[list]:
     """The header, then one row per participant (see analysis.columns for every column)."""
-    sources, diagram_slugs, items = _layout(experiment)
+    sources, diagram_slugs, items = layout(experiment)
     header = [c.name for c in participant_columns(sources, diagram_slugs, items)]
     yield header
     chosen = participants(experiment, filters)
@@ -284,7 +289,7 @@ def codebook(experiment: Experiment) -> str:
         f"`{experiment.scenario.slug}`. Times are UTC. Empty cells are missing values.",
         "",
     ]
-    sources, diagram_slugs, items = _layout(experiment)
+    sources, diagram_slugs, items = layout(experiment)
     for name, columns in (
         ("participants.csv", participant_columns(sources, diagram_slugs, items)),
         ("answers.csv", ANSWER_COLUMNS),
@@ -314,11 +319,96 @@ def codebook(experiment: Experiment) -> str:
         "- Arms are compared with the tests named in results.json, each with its method.",
         "",
     ]
+    lines += _analysis_plan(experiment)
+    lines += RESULTS_SCHEMA + CHANGES
     return "\n".join(lines)
 
 
-def replication_package(experiment: Experiment, filters: Filters, tost_margin: float = 1.0) -> bytes:
-    """A zip: both CSV files, the codebook, the experiment definition and the analysis results as JSON."""
+def _analysis_plan(experiment: Experiment) -> list[str]:
+    """The codebook's section on the declared plan: each margin with its rationale, the Holm family, the strata."""
+    labels = dict((key, label) for key, label, _better in report.METRICS + [report.CONFIDENCE])
+    lines = [
+        "## Analysis plan",
+        "",
+        "Equivalence margins, in each outcome's units (an outcome without one gets no equivalence test):",
+        "",
+        "| outcome | margin | rationale |",
+        "|---|---|---|",
+    ]
+    for key, entry in experiment.equivalence_margins.items():
+        rationale = str(entry.get("rationale", "")).replace("|", "/").replace("\n", " ")
+        lines.append(f"| {labels.get(key, key)} | {entry['margin']:g} | {rationale} |")
+    family = ", ".join(labels.get(key, key) for key in experiment.holm_family) or "none"
+    lines += [
+        "",
+        f"- Holm's adjustment runs over: {family}. FN and recall take TP's adjusted p: once every threat is answered,"
+        " FN = real threats - TP and recall = TP / real threats, so their test is TP's.",
+        "- Stratified tests (van Elteren; the arm effect adjusted by OLS) take the randomisation stratum"
+        + (" and the session" if experiment.stratify_analysis_by_session else "")
+        + " as strata.",
+        "",
+    ]
+    return lines
+
+
+# The shape of results.json and of `manage.py analyze --format json` (the same document).
+RESULTS_SCHEMA = [
+    "## results.json",
+    "",
+    "`manage.py analyze --format json` prints the same document. Top level:",
+    "",
+    "| key | type | meaning |",
+    "|---|---|---|",
+    "| `experiment`, `hypothesis` | text | the experiment's slug; `two_sided` or `greater` |",
+    "| `filters` | object | the filters applied (sessions, arms, simulated, incomplete, fast, stratum) |",
+    "| `excluded`, `consort` | object | who was left out and why; the CONSORT flow per arm |",
+    "| `arms` | list | `{slug, name, n}` per arm, in the experiment's order |",
+    "| `n` | integer | participants analysed |",
+    "| `margins` | object | outcome -> `{margin, rationale, source}` (`declared` or `filters`) |",
+    "| `holm_family`, `holm_family_labels` | list | the outcomes Holm adjusts over |",
+    "| `metrics` | list | one object per outcome (below) |",
+    "| `ratings`, `within_arm`, `threats` | list | ratings, paired tests in an arm, Fisher per threat |",
+    "| `methods` | list of text | every method once; each result's `method_number` (from 1) points here |",
+    "",
+    "Each of `metrics`: `key`, `label`, `per_arm` (descriptives: `n`, `n_missing`, `mean`, `sd`, `median`, `q1`, "
+    "`q3`, `iqr`, `min`, `max`, `arm`), `values` (per arm, the participants' values, null where missing). With two "
+    "arms: `direction` (the tested direction in the arms' names), `test` (Mann-Whitney as R's wilcox.test: `u` = "
+    "U1, `u1`, `u2`, `z` (null when exact), `p`, `exact`, `rank_biserial`, `common_language`, `hl_shift`, `hl_ci` "
+    "[lower, upper] with null on the open side of a one-sided bound, `hl_ci_confidence`, `p_holm` and "
+    "`holm_family` in the family, `same_test_as` for FN and recall), `slides` and `slides_uncorrected` (the "
+    "direction-free smaller-tail convention with and without continuity correction), `tost` (only with a margin: "
+    "`margin`, `lower`, `upper`, `p`, `equivalent`), `van_elteren` (`strata`, `ns`, `t`, `expected`, `variance`, "
+    "`z`, `p`), `adjusted` (`estimate`, `ci`, `p`, `n`, `strata`). With more arms: `kruskal` and `dunn`. Every "
+    "result also has `method`, `method_number`, `apa` (a report line) and, where it has a p, `p_text`.",
+    "",
+]
+
+CHANGES = [
+    "## Changes to the analysis",
+    "",
+    "U, p and the means of an existing class stay as they were. On purpose:",
+    "",
+    "- The Hodges-Lehmann interval is R's `wilcox.test(conf.int = TRUE)`: exact `qwilcox` order statistics without"
+    " ties below 50 per arm (it was one difference wider for many sizes), the inversion of the tie-corrected test"
+    " with ties (ties were ignored), a one-sided bound for a one-sided test (it was two-sided), and the level"
+    " reached when the samples are too small for 95% (there was no interval).",
+    "- Equivalence margins are declared per outcome in the outcome's units. Before, every outcome had 1, which"
+    " made any two arms equivalent on the proportions. Existing experiments keep 1 for TP, FN, FP and TN (one"
+    " threat) and have none for the proportions; the shipped definitions declare each with its rationale.",
+    "- Holm's family is declared; the replication's is TP, FP and precision. Before, it also held FN and recall,"
+    " which are TP's test, so the adjusted p values were larger than they should be.",
+    "- The slides' convention is labelled direction-free (the smaller tail), shown with and without continuity"
+    " correction; the odds ratio is named the sample OR.",
+    "- New: van Elteren's stratified test and the arm effect adjusted for the strata.",
+    "",
+]
+
+
+def replication_package(
+    experiment: Experiment, filters: Filters, margin_overrides: Mapping[str, float] | None = None
+) -> bytes:
+    """A zip: both CSV files, the codebook, the experiment definition, the analysis results as JSON, and a base-R
+    script (replicate.R) that recomputes the tests from the CSV files beside ThreatLab's values (expected.csv)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("participants.csv", "".join(csv_lines(participant_rows(experiment, filters))))
@@ -326,6 +416,38 @@ def replication_package(experiment: Experiment, filters: Filters, tost_margin: f
         archive.writestr("consort.csv", "".join(csv_lines(consort_rows(experiment, filters))))
         archive.writestr("codebook.md", codebook(experiment))
         archive.writestr("experiment.json", json.dumps(definition.dump(experiment), indent=2, ensure_ascii=False))
-        results = report.build(load(experiment, filters), tost_margin)
+        results = report.build(load(experiment, filters), margin_overrides)
         archive.writestr("results.json", json.dumps(results, indent=2, ensure_ascii=False, default=str))
+        archive.writestr("expected.csv", "".join(csv_lines(expected_rows(experiment, results))))
+        archive.writestr("replicate.R", REPLICATE_R.read_text(encoding="utf-8"))
     return buffer.getvalue()
+
+
+def expected_rows(experiment: Experiment, results: dict) -> Iterator[list]:
+    """expected.csv: the header, then what replicate.R recomputes (Mann-Whitney or Kruskal-Wallis per outcome,
+    van Elteren, Holm over the family, Fisher per threat), each with ThreatLab's statistic and p."""
+    yield EXPECTED_COLUMNS
+    slugs = [arm["slug"] for arm in results["arms"]]
+    first, second = (slugs + ["", ""])[:2]
+    by_session = int(experiment.stratify_analysis_by_session)
+    r_alternative = {"two-sided": "two.sided", "greater": "greater", "less": "less"}
+    metrics = [m for m in results["metrics"] if m["key"] in _RECOMPUTED]
+    for metric in metrics:
+        if "test" in metric:
+            test = metric["test"]
+            if test["u"] is not None:
+                alternative = r_alternative[test["alternative"]]
+                yield ["wilcox", metric["key"], first, second, alternative, by_session, test["u"], test["p"]]
+            van_elteren = metric["van_elteren"]
+            if van_elteren["z"] is not None:
+                row = [first, second, r_alternative[van_elteren["alternative"]], by_session]
+                yield ["van_elteren", metric["key"], *row, van_elteren["z"], van_elteren["p"]]
+        elif "kruskal" in metric and metric["kruskal"]["h"] is not None:
+            yield ["kruskal", metric["key"], "", "", "", by_session, metric["kruskal"]["h"], metric["kruskal"]["p"]]
+    for metric in metrics:
+        result = metric.get("test") or metric.get("kruskal") or {}
+        if metric["key"] in results["holm_family"] and result.get("p_holm") is not None:
+            yield ["holm", metric["key"], first, second, "", by_session, "", result["p_holm"]]
+    for threat in results["threats"]:
+        if "fisher" in threat:
+            yield ["fisher", threat["ref"], first, second, "two.sided", by_session, "", threat["fisher"]["p"]]

@@ -7,6 +7,7 @@ and carries None, or p = 1.0 when there is plainly no evidence of a difference; 
 
 Rank tests follow R's ``wilcox.test`` defaults: exact p when there are no ties (and no zero differences) and every
 sample has fewer than 50 values, otherwise the normal approximation with tie correction and continuity correction.
+The Hodges-Lehmann interval is R's too, exact or by inverting that approximation (analysis.hodges_lehmann).
 """
 
 import math
@@ -17,6 +18,9 @@ from typing import Literal
 
 import numpy as np
 from scipy import stats as st
+
+from analysis import hodges_lehmann
+from analysis.ranks import RankSums, distinct, rank_sums
 
 Alternative = Literal["two-sided", "greater", "less"]
 ALTERNATIVES = ("two-sided", "greater", "less")
@@ -82,7 +86,7 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return text.removeprefix("-") if float(text) == 0 else text  # no "-0.00"
 
 
-def _fmt_u(u: float | None) -> str:
+def format_u(u: float | None) -> str:
     # U and V are multiples of 1/2: print 35 and 277.5, not 35.00.
     if u is None:
         return "n/a"
@@ -90,6 +94,8 @@ def _fmt_u(u: float | None) -> str:
 
 
 def _sides(alternative: str) -> str:
+    if alternative == "direction-free":
+        return "direction-free: the smaller tail"
     return "two-sided" if alternative == "two-sided" else "one-sided"
 
 
@@ -126,6 +132,8 @@ class MannWhitney:
     ``u1`` counts the pairs with x > y (ties 1/2) and ``u2 = n1*n2 - u1``. ``z`` is None when p is exact.
     Effect sizes are for x relative to y: rank-biserial r = 2*U1/(n1*n2) - 1 (positive when x tends to be larger),
     common-language CL = P(X > Y) + P(X = Y)/2 = U1/(n1*n2), Hodges-Lehmann shift = median of all x_i - y_j.
+    ``hl_ci`` is R's interval for the shift (analysis.hodges_lehmann): (lower, upper), None on the open side of a
+    one-sided bound, at the level ``hl_ci_confidence`` (below 95% only where the samples are too small for it).
     """
 
     n1: int
@@ -142,21 +150,30 @@ class MannWhitney:
     rank_biserial: float | None
     common_language: float | None
     hl_shift: float | None
-    hl_ci: tuple[float, float] | None
+    hl_ci: tuple[float | None, float | None] | None
+    hl_ci_confidence: float | None
     method: str
 
     def apa(self) -> str:
         if self.u is None:
             return f"Mann-Whitney U not computed: a group has no values (n1 = {self.n1}, n2 = {self.n2})"
-        parts = [f"Mann-Whitney U = {_fmt_u(self.u)}"]
+        parts = [f"Mann-Whitney U = {format_u(self.u)}"]
         if self.z is not None:
             parts.append(f"z = {_fmt(self.z)}")
         parts.append(f"{format_p(self.p)} ({'exact, ' if self.exact else ''}{_sides(self.alternative)})")
         parts.append(f"r_rb = {_fmt(self.rank_biserial)}")
-        ci = f"[{_fmt(self.hl_ci[0])}, {_fmt(self.hl_ci[1])}]" if self.hl_ci else "n/a"
-        parts.append(f"HL shift = {_fmt(self.hl_shift)}, {CONFIDENCE:.0%} CI {ci}")
+        parts.append(f"HL shift = {_fmt(self.hl_shift)}, {self.ci_text()}")
         parts.append(f"n1 = {self.n1}, n2 = {self.n2}")
         return ", ".join(parts)
+
+    def ci_text(self) -> str:
+        """The interval as "95% CI [-0.15, 0.76]", "95% CI [0.50, ∞)" for a lower bound, "95% CI n/a"."""
+        if self.hl_ci is None or self.hl_ci_confidence is None:
+            return f"{CONFIDENCE:.0%} CI n/a"
+        lower, upper = self.hl_ci
+        left = "(-∞" if lower is None else f"[{_fmt(lower)}"
+        right = "∞)" if upper is None else f"{_fmt(upper)}]"
+        return f"{self.hl_ci_confidence:.0%} CI {left}, {right}"
 
 
 _DIRECTION = {
@@ -166,88 +183,11 @@ _DIRECTION = {
 }
 
 
-@dataclass(frozen=True)
-class _Distinct:
-    """A sample as its distinct values, ascending, and how often each occurs.
-
-    Rank statistics need no more than this, and the metrics take few distinct values (counts of threats, ratios of
-    them, 1..5 ratings): after one sort per sample, U, its tie correction and the Hodges-Lehmann shift cost
-    O(distinct values) instead of O(n) or O(n1*n2).
-    """
-
-    values: np.ndarray
-    counts: np.ndarray
-
-    @property
-    def n(self) -> int:
-        return int(self.counts.sum())
-
-
-def _distinct(sample: np.ndarray) -> _Distinct:
-    values, counts = np.unique(sample, return_counts=True)
-    return _Distinct(values, counts)
-
-
-@dataclass(frozen=True)
-class _RankSums:
-    """U1 of x against y, the standard deviation of U under H0 with R's tie correction (0 when every value is the
-    same), and whether any value occurs twice."""
-
-    u1: float
-    sigma: float
-    ties: bool
-
-
-def _rank_sums(x: _Distinct, y: _Distinct) -> _RankSums:
-    # Each distinct value of the pooled sample takes the mean of the ranks its tied run covers (as rankdata does),
-    # so x's rank sum is its counts times those midranks. The midranks are multiples of 1/2, so the sums are exact.
-    pooled, where = np.unique(np.concatenate([x.values, y.values]), return_inverse=True)
-    tie_sizes = np.bincount(where, weights=np.concatenate([x.counts, y.counts]), minlength=len(pooled))
-    midranks = np.cumsum(tie_sizes) - (tie_sizes - 1) / 2
-    n1, n2 = x.n, y.n
-    n = n1 + n2
-    u1 = float((x.counts * midranks[where[: len(x.values)]]).sum() - n1 * (n1 + 1) / 2)
-    sigma = math.sqrt(n1 * n2 / 12 * ((n + 1) - (tie_sizes**3 - tie_sizes).sum() / (n * (n - 1))))
-    return _RankSums(u1, sigma, ties=len(pooled) < n)
-
-
-def _hodges_lehmann(x: np.ndarray, y: np.ndarray) -> tuple[float, tuple[float, float] | None]:
-    """Median pairwise difference of x - y and its distribution-free CI; see ``_shift_estimate``."""
-    return _shift_estimate(_distinct(x), _distinct(y))
-
-
-def _shift_estimate(x: _Distinct, y: _Distinct) -> tuple[float, tuple[float, float] | None]:
-    """Median pairwise difference and its distribution-free CI from the ordered differences.
-
-    The bounds are the C-th smallest and C-th largest of the n1*n2 differences (Hollander & Wolfe), with C the
-    lower critical value of U from the normal approximation, ties ignored: C = ceil(n1*n2/2 - z*sigma - 1/2) with
-    z = 1.96 and sigma = sqrt(n1*n2*(n1+n2+1)/12), the smallest c with P(U <= c) >= 2.5% under the approximation
-    with continuity correction (R's exact interval uses qwilcox for the same c). None when C < 1: the samples are too
-    small for any interval to reach the confidence level.
-    """
-    # The k1*k2 distinct differences with their multiplicities instead of all n1*n2 of them: the same order
-    # statistics, in O(k1*k2) memory instead of O(n1*n2) (10,000 participants would otherwise need 25 million).
-    differences = np.subtract.outer(x.values, y.values).ravel()
-    weights = np.multiply.outer(x.counts, y.counts).ravel()
-    order = np.argsort(differences, kind="stable")
-    differences, cumulative = differences[order], np.cumsum(weights[order])
-    m = int(cumulative[-1])
-
-    def kth(k: int) -> float:  # the k-th smallest of the n1*n2 differences, counting from 1
-        return float(differences[np.searchsorted(cumulative, k)])
-
-    median = kth((m + 1) // 2) if m % 2 else (kth(m // 2) + kth(m // 2 + 1)) / 2
-    z = st.norm.ppf(1 - (1 - CONFIDENCE) / 2)
-    c = math.ceil(m / 2 - z * math.sqrt(m * (x.n + y.n + 1) / 12) - 0.5)
-    ci = (kth(c), kth(m - c + 1)) if c >= 1 else None
-    return median, ci
-
-
 _ALL_TIED = "; all values identical, so no evidence of a difference: p set to 1"
 
 
 def _r_test(
-    xs: np.ndarray, ys: np.ndarray, ranked: _RankSums, alternative: str
+    xs: np.ndarray, ys: np.ndarray, ranked: RankSums, alternative: str
 ) -> tuple[bool, float | None, float, str]:
     """R's wilcox.test p value: (exact, z, p, description)."""
     n1, n2 = len(xs), len(ys)
@@ -266,20 +206,26 @@ def _r_test(
     return False, z, _normal_p(z, alternative), test
 
 
-def _slides_test(smaller_u: float, n1: int, n2: int, sigma: float) -> tuple[float | None, float, str]:
+def _slides_test(smaller_u: float, n1: int, n2: int, sigma: float, correction: bool) -> tuple[float | None, float, str]:
     """scipy < 1.7 with alternative=None: (z, p, description)."""
+    corrected = "with" if correction else "without"
+    half = " + 0.5" if correction else ""
     test = (
-        "slides' convention (scipy before 1.7, alternative=None): the smaller U, min(U1, U2), with a one-sided "
-        "p from the normal approximation with tie correction and continuity correction, z = (min U + 0.5 - "
-        "n1*n2/2) / sigma, p = P(Z > |z|); the direction is the one the data point to, not fixed in advance"
+        "direction-free (the smaller tail), the slides' convention (scipy before 1.7, alternative=None): the "
+        f"smaller U, min(U1, U2), with the p of the smaller tail from the normal approximation with tie correction "
+        f"and {corrected} continuity correction, z = (min U{half} - n1*n2/2) / sigma, p = P(Z > |z|); the tail is "
+        "the one the data point to, whichever arm leads, so this p ignores the direction the hypothesis states"
     )
     if sigma == 0:
         return None, 1.0, test + _ALL_TIED
-    z = (smaller_u + 0.5 - n1 * n2 / 2) / sigma
+    z = (smaller_u + (0.5 if correction else 0) - n1 * n2 / 2) / sigma
     return z, float(st.norm.sf(abs(z))), test
 
 
-def _mann_whitney(x: Sample, y: Sample, alternative: str, slides: bool) -> MannWhitney:
+DIRECTION_FREE = "direction-free"
+
+
+def _mann_whitney(x: Sample, y: Sample, alternative: str, slides: bool, correction: bool = True) -> MannWhitney:
     xs, missing_x = _clean(x)
     ys, missing_y = _clean(y)
     n1, n2 = len(xs), len(ys)
@@ -299,32 +245,29 @@ def _mann_whitney(x: Sample, y: Sample, alternative: str, slides: bool) -> MannW
             common_language=None,
             hl_shift=None,
             hl_ci=None,
+            hl_ci_confidence=None,
             method=f"Mann-Whitney U not computed: a group has no values (n1 = {n1}, n2 = {n2}){missing}",
         )
-    x_distinct, y_distinct = _distinct(xs), _distinct(ys)
-    ranked = _rank_sums(x_distinct, y_distinct)
+    x_distinct, y_distinct = distinct(xs), distinct(ys)
+    ranked = rank_sums(x_distinct, y_distinct)
     u1 = ranked.u1
     u2 = n1 * n2 - u1
     if slides:
         u, exact = min(u1, u2), False
-        z, p, test = _slides_test(u, n1, n2, ranked.sigma)
+        z, p, test = _slides_test(u, n1, n2, ranked.sigma, correction)
     else:
         u = u1
         exact, z, p, test = _r_test(xs, ys, ranked, alternative)
-    hl, ci = _shift_estimate(x_distinct, y_distinct)
-    interval = (
-        f"{CONFIDENCE:.0%} CI from the ordered differences with the critical value of U from the normal "
-        "approximation (Hollander & Wolfe), ties ignored"
-        if ci
-        else f"no {CONFIDENCE:.0%} CI: too few values for any interval to reach that confidence"
-    )
+    # The slides' convention has no interval of its own: it gets the two-sided one.
+    ci = hodges_lehmann.interval(x_distinct, y_distinct, "two-sided" if slides else alternative, CONFIDENCE)
+    interval = ci.method if ci else "no CI: one value in each sample, so every difference is the same (R stops here)"
     effects = (
         "; r_rb = 2*U1/(n1*n2) - 1 (positive when x tends to be larger); CL = U1/(n1*n2) = P(X > Y) + P(X = Y)/2; "
         f"HL shift = median of all x_i - y_j, {interval}"
     )
     return MannWhitney(
         **shared,
-        alternative="one-sided, smaller U" if slides else alternative,
+        alternative=DIRECTION_FREE if slides else alternative,
         u=u,
         u1=u1,
         u2=u2,
@@ -333,8 +276,9 @@ def _mann_whitney(x: Sample, y: Sample, alternative: str, slides: bool) -> MannW
         exact=exact,
         rank_biserial=2 * u1 / (n1 * n2) - 1,
         common_language=u1 / (n1 * n2),
-        hl_shift=hl,
-        hl_ci=ci,
+        hl_shift=hodges_lehmann.estimate(x_distinct, y_distinct),
+        hl_ci=None if ci is None else (ci.lower, ci.upper),
+        hl_ci_confidence=None if ci is None else ci.confidence,
         method=test + effects + missing,
     )
 
@@ -348,14 +292,16 @@ def mann_whitney(x: Sample, y: Sample, alternative: Alternative = "two-sided") -
     return _mann_whitney(x, y, alternative, slides=False)
 
 
-def slides_convention(x: Sample, y: Sample) -> MannWhitney:
-    """The convention behind the original study's slides: min(U1, U2) with a one-sided asymptotic p.
+def slides_convention(x: Sample, y: Sample, correction: bool = True) -> MannWhitney:
+    """The convention behind the original study's slides, direction-free: min(U1, U2) with the smaller tail's p.
 
-    This was ``scipy.stats.mannwhitneyu`` before 1.7 (``alternative=None``, ``use_continuity=True``): normal
-    approximation with tie correction and continuity correction, p = P(Z > |z|), never exact. Because the smaller U
-    is taken, the test is one-sided in whichever direction the data point; use it only to compare with the slides.
+    This was ``scipy.stats.mannwhitneyu`` before 1.7 (``alternative=None``, ``use_continuity=True`` by default):
+    normal approximation with tie correction and (unless ``correction=False``) continuity correction,
+    p = P(Z > |z|), never exact. Because the smaller U is taken, the p is the smaller tail's, whichever arm leads:
+    it ignores the direction a hypothesis states. Use it only to compare with the slides, whose printed p values fit
+    the version without continuity correction.
     """
-    return _mann_whitney(x, y, "one-sided", slides=True)
+    return _mann_whitney(x, y, DIRECTION_FREE, slides=True, correction=correction)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -380,8 +326,8 @@ class Tost:
         verdict = "equivalent" if self.equivalent else "not shown equivalent"
         return (
             f"TOST (two one-sided Mann-Whitney tests, margin = {_fmt(self.margin)}): "
-            f"U_lower = {_fmt_u(self.lower.u)}, {format_p(self.lower.p)}; "
-            f"U_upper = {_fmt_u(self.upper.u)}, {format_p(self.upper.p)}; "
+            f"U_lower = {format_u(self.lower.u)}, {format_p(self.lower.p)}; "
+            f"U_upper = {format_u(self.upper.u)}, {format_p(self.upper.p)}; "
             f"overall {format_p(self.p)}, {verdict} at alpha = {f'{self.alpha:g}'.removeprefix('0')}, "
             f"n1 = {self.lower.n1}, n2 = {self.lower.n2}"
         )
@@ -440,7 +386,7 @@ class SignedRank:
     def apa(self) -> str:
         if self.v is None:
             return f"Wilcoxon signed-rank test not computed: {self.method}"
-        parts = [f"Wilcoxon signed-rank V = {_fmt_u(self.v)}"]
+        parts = [f"Wilcoxon signed-rank V = {format_u(self.v)}"]
         if self.z is not None:
             parts.append(f"z = {_fmt(self.z)}")
         parts.append(f"{format_p(self.p)} ({'exact, ' if self.exact else ''}{_sides(self.alternative)})")
@@ -775,7 +721,7 @@ class Fisher:
     def apa(self) -> str:
         return (
             f"Fisher's exact test: {self.marked_a}/{self.n_a} vs {self.marked_b}/{self.n_b} marked, "
-            f"OR = {_fmt(self.odds_ratio)}, {format_p(self.p)} (two-sided)"
+            f"sample OR = {_fmt(self.odds_ratio)}, {format_p(self.p)} (two-sided)"
         )
 
 
@@ -783,7 +729,8 @@ def fisher_exact_2x2(marked_a: int, n_a: int, marked_b: int, n_b: int) -> Fisher
     """Two-sided Fisher's exact test of the table [[marked_a, n_a - marked_a], [marked_b, n_b - marked_b]].
 
     The odds ratio is the sample cross-product ratio (a*d)/(b*c) that scipy returns, not R's conditional maximum
-    likelihood estimate; None when a zero cell makes it infinite or undefined.
+    likelihood estimate, and the report calls it "sample OR" for that reason; None when a zero cell makes it
+    infinite or undefined.
     """
     for marked, n in ((marked_a, n_a), (marked_b, n_b)):
         if not 0 <= marked <= n:

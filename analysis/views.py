@@ -48,6 +48,13 @@ def _plots(results: dict) -> dict:
     }
 
 
+def _plan(data: dataset.Dataset, planning: dict) -> dict:
+    try:
+        return report.plan_next_study(data, **planning)
+    except ValueError as error:
+        return {"problem": str(error)}
+
+
 @never_cache
 @require_GET
 def analysis(request: HttpRequest, pk: int) -> HttpResponse:
@@ -63,11 +70,14 @@ def analysis(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_bound and not form.is_valid():
         return render(request, "admin/analysis/analysis.html", context, status=400)
     filters = form.filters() if form.is_bound else dataset.Filters()
-    margin = form.margin() if form.is_bound else 1.0
+    margins = form.margins() if form.is_bound else {}
+    planning = form.planning() if form.is_bound else None
     with _in_research_language():
-        results = report.build(dataset.load(experiment, filters), margin)
+        data = dataset.load(experiment, filters)
+        results = report.build(data, margins)
         figures = _plots(results) if results["n"] else None
-    context |= {"results": results, "plots": figures, "query": request.GET.urlencode()}
+        plan = _plan(data, planning) if planning else None
+    context |= {"results": results, "plots": figures, "plan": plan, "query": request.GET.urlencode()}
     return render(request, "admin/analysis/analysis.html", context)
 
 
@@ -97,9 +107,9 @@ def export(request: HttpRequest, pk: int, name: str) -> HttpResponse:
             text = exports.codebook(experiment)
         response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
     elif name == "replication.zip":
-        margin = form.margin() if form.is_bound else 1.0
+        margins = form.margins() if form.is_bound else {}
         with _in_research_language():
-            package = exports.replication_package(experiment, filters, margin)
+            package = exports.replication_package(experiment, filters, margins)
         response = HttpResponse(package, content_type="application/zip")
     else:
         return HttpResponse(status=404)

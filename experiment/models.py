@@ -21,6 +21,16 @@ class Hypothesis(models.TextChoices):
     GREATER = "greater", _("One-sided: the first arm scores higher than the second")
 
 
+# The outcomes the analysis compares arms on (analysis/report.py reports them in this order).
+OUTCOMES = ("tp", "fn", "fp", "tn", "precision", "recall", "f1", "accuracy", "mean_confidence")
+
+
+def default_holm_family() -> list[str]:
+    """The original study's outcomes as distinct tests: FN = real threats - TP and recall = TP / real threats are
+    the same test as TP's, so adjusting over them as well would count one test three times."""
+    return ["tp", "fp", "precision"]
+
+
 class Experiment(Translatable):
     slug = models.SlugField(_("slug"), unique=True)
     title = models.CharField(
@@ -67,6 +77,30 @@ class Experiment(Translatable):
         blank=True,
         help_text=_("Answer value -> stratum name, e.g. {'none': 'novice', ...}."),
     )
+    equivalence_margins = models.JSONField(
+        _("equivalence margins"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Outcome -> {'margin': number in the outcome's units, 'rationale': text}. An outcome without a margin "
+            "gets no equivalence test."
+        ),
+    )
+    holm_family = models.JSONField(
+        _("Holm family"),
+        default=default_holm_family,
+        blank=True,
+        help_text=_(
+            "The outcomes whose p values are adjusted together by Holm's method, e.g. ['tp', 'fp', 'precision']."
+        ),
+    )
+    stratify_analysis_by_session = models.BooleanField(
+        _("stratify the analysis by session"),
+        default=False,
+        help_text=_(
+            "The stratified tests also take each session (a lab, a site) as a stratum, besides the randomisation's."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # Changes whenever the experiment or anything it shows is saved or deleted (experiment/signals.py): workers
     # keep the content they render per key (experiment/content.py), so a new key is how they learn of an edit.
@@ -82,6 +116,20 @@ class Experiment(Translatable):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        # Imported here: the definition package imports these models.
+        from experiment.definition import analysis_plan
+
+        problems: list[str] = []
+        plan = {
+            "analysis": analysis_plan.dumped(
+                self.equivalence_margins, self.holm_family, self.stratify_analysis_by_session
+            )
+        }
+        analysis_plan.check(problems, plan, "experiment")
+        if problems:
+            raise ValidationError(problems)
 
 
 class Arm(models.Model):

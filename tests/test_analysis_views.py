@@ -57,7 +57,10 @@ def test_the_analysis_view_shows_the_tests_and_plots(researcher, filled_lab):
     assert results["n"] == 16
     for metric in results["metrics"]:
         assert metric["test"]["apa"] in content
-    assert "Slides' convention" in content
+    assert "Direction-free (the smaller tail), without continuity correction" in content
+    main = content[content.index('id="content"') :]  # after admin's navigation sidebar, whose app lists are tables
+    assert main.index("<table") == main.index('<table id="summary-table"')  # the summary comes first
+    assert content.count('<details class="metric"') == len(results["metrics"])
     assert content.count('src="data:image/svg+xml;base64,') == 3
     assert "Holm-adjusted p" in content
     assert "no-store" in response["Cache-Control"]
@@ -76,13 +79,11 @@ def test_anonymous_users_are_sent_to_log_in(client, filled_lab):
 
 
 def test_bad_filters_are_refused_with_a_message(researcher, filled_lab):
-    response = logged_in(researcher).get(
-        analysis_url(filled_lab.experiment), {"tost_margin": "abc", "sessions": "99999"}
-    )
+    response = logged_in(researcher).get(analysis_url(filled_lab.experiment), {"margin_tp": "abc", "sessions": "99999"})
     assert response.status_code == 400
     assert b"Enter a number" in response.content
     assert b"Select a valid choice" in response.content
-    export = logged_in(researcher).get(export_url(filled_lab.experiment, "answers.csv"), {"tost_margin": "-1"})
+    export = logged_in(researcher).get(export_url(filled_lab.experiment, "answers.csv"), {"margin_precision": "-1"})
     assert export.status_code == 400
 
 
@@ -118,14 +119,35 @@ def test_the_view_the_exports_and_analyze_agree(researcher, filled_lab, capsys):
         "codebook.md",
         "experiment.json",
         "results.json",
+        "expected.csv",
+        "replicate.R",
     }
 
 
-def test_the_text_report_prints_the_apa_lines(filled_lab, capsys):
+def test_the_text_report_carries_every_number_the_page_shows(filled_lab, capsys):
+    experiment = filled_lab.experiment
+    experiment.equivalence_margins = {"tp": {"margin": 1, "rationale": "one threat"}}
+    experiment.save()
     call_command("analyze", "--session", filled_lab.join_code)
     out = capsys.readouterr().out
-    assert "True positives (TP): Mann-Whitney U =" in out
+    results = report.build(dataset.load(experiment))
     assert "16 participants" in out
+    assert "True positives (TP): DFD > Control, one-sided: Mann-Whitney U =" in out
+    for metric in results["metrics"]:
+        for key in ("test", "slides", "slides_uncorrected", "tost", "van_elteren", "adjusted"):
+            if key in metric:
+                assert metric[key]["apa"] in out, (metric["key"], key)
+        for described in metric["per_arm"]:
+            assert f"{described['arm']} M (SD) = {described['mean']:.2f}" in out
+        assert metric["direction"] in out and metric["test"]["ci"] in out
+    for threat in results["threats"]:
+        assert threat["fisher"]["apa"] in out and "sample OR" in out
+    for within in results["within_arm"]:
+        assert within["wilcoxon"]["apa"] in out and within["paired_t"]["apa"] in out
+    for method in results["methods"]:
+        assert method in out
+    methods = out.split("\nMethods\n", 1)[1].splitlines()
+    assert methods == [f"[{i}] {method}" for i, method in enumerate(results["methods"], start=1)]  # each once
 
 
 def test_simulated_and_incomplete_participants_are_left_out_unless_asked(lab):
@@ -261,3 +283,62 @@ def test_the_view_can_compare_chosen_arms(researcher, filled_lab):
     results = response.context["results"]
     assert [arm["slug"] for arm in results["arms"]] == ["control"]
     assert "test" not in results["metrics"][0], "one arm: described, not tested"
+
+
+def test_dataframes_carry_the_codebook_columns_and_types(filled_lab):
+    from analysis import frames
+
+    people = frames.participants(filled_lab.experiment)
+    answers = frames.answers(filled_lab.experiment)
+    assert len(people) == 16 and len(answers) == 16 * 4
+    assert list(answers.columns) == [c.name for c in ANSWER_COLUMNS]
+    assert str(people["tp"].dtype) == "Int64" and str(people["precision"].dtype) == "Float64"
+    assert str(people["is_simulated"].dtype) == "boolean" and str(people["arm"].dtype) == "string"
+    assert str(people["completed_at"].dtype).startswith("datetime64") and people["completed_at"].notna().all()
+    by_arm = people.groupby("arm")["tp"].apply(sorted).to_dict()
+    results = report.build(dataset.load(filled_lab.experiment))
+    for i, arm in enumerate(results["arms"]):
+        assert by_arm[arm["slug"]] == sorted(results["metrics"][0]["values"][i])
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"plan_outcome": "nope"},
+        {"plan_outcome": "tp", "plan_n": "1"},
+        {"plan_outcome": "tp", "plan_n": "999999"},
+        {"plan_outcome": "tp", "plan_shift": "nan"},
+        {"margin_fp": "0"},
+        {"margin_f1": "inf"},
+        {"arms": "abc"},
+    ],
+)
+def test_bad_planning_and_margin_input_is_refused_and_changes_nothing(researcher, filled_lab, query):
+    experiment = filled_lab.experiment
+    before = (experiment.equivalence_margins, experiment.holm_family)
+    response = logged_in(researcher).get(analysis_url(experiment), query)
+    assert response.status_code == 400
+    experiment.refresh_from_db()
+    assert (experiment.equivalence_margins, experiment.holm_family) == before
+
+
+def test_the_page_plans_the_next_study_when_asked(researcher, filled_lab):
+    response = logged_in(researcher).get(analysis_url(filled_lab.experiment), {"plan_outcome": "tp", "plan_n": "20"})
+    assert response.status_code == 200
+    plan = response.context["plan"]
+    assert plan["key"] == "tp" and plan["n_per_arm"] == 20 and 0 <= plan["power"] <= 1
+    assert "Planning the next study" in response.content.decode() and plan["apa"] in html.unescape(
+        response.content.decode()
+    )
+
+
+def test_plan_sample_size_repeats_with_its_seed_and_refuses_bad_input(filled_lab, capsys):
+    args = ["plan_sample_size", "--session", filled_lab.join_code, "--n", "20", "--simulations", "200", "--format"]
+    call_command(*args, "json")
+    first = json.loads(capsys.readouterr().out)
+    call_command(*args, "json")
+    assert json.loads(capsys.readouterr().out) == first
+    assert first["n_per_arm"] == 20 and first["simulations"] == 200
+    for bad in (["--n", "0"], ["--simulations", "5"]):
+        with pytest.raises(CommandError):
+            call_command("plan_sample_size", "--session", filled_lab.join_code, *bad)

@@ -248,7 +248,8 @@ STAFF_EXPECTED = {
             "Analyse: Mini experiment",
             "4 deelnemer(s) geanalyseerd:",
             "Stroom van deelnemers (CONSORT)",
-            "Herkennen van dreigingen per arm",
+            "Details per uitkomst",
+            "Samenvatting per uitkomst",
             "Gesimuleerde meetellen",
             'value="Toepassen"',
         ],
@@ -270,7 +271,8 @@ STAFF_EXPECTED = {
             "分析：Mini experiment",
             "共分析 4 名参与者：",
             "参与者流程（CONSORT）",
-            "各组的威胁识别",
+            "各结果详情",
+            "各结果摘要",
             "包括模拟参与者",
             'value="应用"',
         ],
@@ -281,7 +283,7 @@ STAFF_EXPECTED = {
 STAFF_ENGLISH = {
     "join_sheet": ["Scan the code", "enter the session code", "Direct link"],
     "monitor": ["Participants per stage and arm", "Last activity", "Declined consent", "Updated %(time)s", "retrying"],
-    "analysis": ["participant(s) analysed", "Flow of participants", "Threat identification", "Include simulated"],
+    "analysis": ["participant(s) analysed", "Flow of participants", "Details per outcome", "Include simulated"],
 }
 
 

@@ -203,8 +203,18 @@ def test_the_slides_convention_reports_the_smaller_u_with_a_one_sided_asymptotic
     assert result.p == pytest.approx(NORMAL.cdf(z))
     assert round(result.p, 2) == 0.09  # the slides' p
     assert not result.exact
-    assert "smaller U" in result.method and "one-sided" in result.method
-    assert result.apa().startswith("Mann-Whitney U = 277.5, z = -1.33, p = .092 (one-sided)")
+    assert "smaller U" in result.method and "direction-free (the smaller tail)" in result.method
+    assert result.apa().startswith("Mann-Whitney U = 277.5, z = -1.33, p = .092 (direction-free: the smaller tail)")
+
+
+def test_without_continuity_correction_the_slides_convention_moves_z_by_half_a_step():
+    corrected, plain = slides_convention(TP_DFD, TP_CONTROL), slides_convention(TP_DFD, TP_CONTROL, correction=False)
+    assert plain.u == corrected.u == 277.5
+    ties = sum(t**3 - t for t in (2, 13, 24, 10, 4))
+    sigma = math.sqrt(29 * 24 / 12 * (54 - ties / (53 * 52)))
+    assert plain.z == pytest.approx((277.5 - 29 * 24 / 2) / sigma)
+    assert plain.p == pytest.approx(NORMAL.cdf(plain.z)) and plain.p < corrected.p
+    assert "without continuity correction" in plain.method
 
 
 def test_the_slides_convention_gives_the_same_row_for_tp_fn_and_recall():
@@ -390,7 +400,7 @@ def test_fisher_matches_the_tea_tasting_example():
     assert result.p == pytest.approx(34 / 70)
     assert result.p == pytest.approx(0.4857, abs=5e-5)  # R ?fisher.test
     assert result.odds_ratio == pytest.approx(3 * 3 / (1 * 1))
-    assert result.apa() == "Fisher's exact test: 3/4 vs 1/4 marked, OR = 9.00, p = .486 (two-sided)"
+    assert result.apa() == "Fisher's exact test: 3/4 vs 1/4 marked, sample OR = 9.00, p = .486 (two-sided)"
 
 
 def test_fisher_reports_an_infinite_odds_ratio_as_missing():
@@ -464,7 +474,8 @@ def test_differences_without_variance_leave_t_undefined():
 def test_one_value_per_group_still_gives_an_exact_p():
     result = mann_whitney([1], [2])
     assert result.exact and result.p == 1.0  # both orderings equally likely
-    assert result.hl_ci is None and "no 95% CI" in result.method
+    # As R: the only difference, at the level it reaches, 1 - signif(2 * pwilcox(0, 1, 1), 2) = 0.
+    assert result.hl_ci == (-1.0, -1.0) and result.hl_ci_confidence == 0
 
 
 def test_fewer_than_two_nonempty_groups_give_no_kruskal_wallis():
@@ -511,28 +522,29 @@ def _random_sample_pairs(seed: int, trials: int, max_n: int):
 
 
 def test_hodges_lehmann_from_value_counts_equals_the_brute_force_over_all_differences():
-    """The fast route (distinct values with multiplicities) against all n1*n2 differences sorted, by hand."""
-    import math
-
+    """The fast route (distinct values with multiplicities) against all n1*n2 differences sorted, by hand: the
+    median, and where the interval is exact, the order statistics at qwilcox's rank."""
     import numpy as np
-    from scipy import stats as st
 
-    from analysis.stats import CONFIDENCE, _hodges_lehmann
+    from analysis import hodges_lehmann
+    from analysis.ranks import distinct
 
     for x, y in _random_sample_pairs(seed=0, trials=120, max_n=30):
         n1, n2 = len(x), len(y)
         differences = np.sort(np.subtract.outer(x, y).ravel())
         m = len(differences)
-        z = st.norm.ppf(1 - (1 - CONFIDENCE) / 2)
-        c = math.ceil(m / 2 - z * math.sqrt(m * (n1 + n2 + 1) / 12) - 0.5)
-        expected_ci = (float(differences[c - 1]), float(differences[m - c])) if c >= 1 else None
-        assert _hodges_lehmann(x, y) == (float(np.median(differences)), expected_ci)
+        assert hodges_lehmann.estimate(distinct(x), distinct(y)) == float(np.median(differences))
+        interval = hodges_lehmann.interval(distinct(x), distinct(y))
+        if interval is not None and interval.exact:
+            q = max(1, hodges_lehmann.qwilcox(0.025, n1, n2))
+            assert (interval.lower, interval.upper) == (float(differences[q - 1]), float(differences[m - q]))
 
 
 def test_u_and_its_tie_correction_from_value_counts_equal_counting_pairs_and_tie_runs():
     """The counting route (distinct values with multiplicities) against U by counting pairs and sigma by hand."""
 
-    from analysis.stats import _distinct, _rank_sums
+    from analysis.ranks import distinct as _distinct
+    from analysis.ranks import rank_sums as _rank_sums
 
     for x, y in _random_sample_pairs(seed=1, trials=150, max_n=25):
         n1, n2 = len(x), len(y)

@@ -3,6 +3,7 @@
 import copy
 from typing import Any
 
+from experiment.definition import analysis_plan
 from experiment.definition.translations import FIELDS as TRANSLATED
 from experiment.definition.translations import join as join_translations
 from experiment.definition.validate import SCHEMA_VERSION
@@ -130,4 +131,9 @@ def _dump_options(experiment: Experiment) -> dict:
         options["questionnaires"] = questionnaires
     if experiment.stratify_item:
         options["stratify"] = {"item": experiment.stratify_item, "strata": experiment.strata}
+    plan = analysis_plan.dumped(
+        experiment.equivalence_margins, experiment.holm_family, experiment.stratify_analysis_by_session
+    )
+    if plan != analysis_plan.dumped({}, list(analysis_plan.DEFAULT_HOLM_FAMILY)):
+        options["analysis"] = plan
     return options

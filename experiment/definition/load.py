@@ -3,6 +3,7 @@
 from django.db import transaction
 
 from experiment.content import renew_key
+from experiment.definition import analysis_plan
 from experiment.definition.validate import DefinitionError
 from experiment.models import (
     Arm,
@@ -99,6 +100,7 @@ def load(data: dict) -> Experiment:
         scenario=scenario,
         hypothesis=exp_data.get("hypothesis", Hypothesis.TWO_SIDED),
         translations=exp_data.get("translations", {}),
+        **analysis_plan.fields(exp_data),
     )
     for position, a in enumerate(exp_data["arms"], start=1):
         arm = Arm.objects.create(experiment=experiment, slug=a["slug"], name=a["name"], position=position)

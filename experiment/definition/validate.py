@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 
 from experiment import bounded_json
-from experiment.definition import blinding
+from experiment.definition import analysis_plan, blinding
 from experiment.definition.translations import FIELDS as TRANSLATED
 from experiment.definition.translations import objects as translated_objects
 from experiment.definition.translations import split as split_translations
@@ -27,8 +27,9 @@ from experiment.models import Hypothesis, ItemKind, Placement
 from threats.html import clean_html, clean_translations, is_safe_link
 from threats.models import DiagramKind, Stride
 
-# Version 2 added the experiment's participant_title and each diagram's terms; version 1 files still load.
-SCHEMA_VERSION = 2
+# Version 2 added the experiment's participant_title and each diagram's terms, version 3 the analysis plan
+# (experiment.analysis); older files still load, with defaults for what they lack (versions.py, analysis_plan.py).
+SCHEMA_VERSION = 3
 # The shipped definitions nest 9 levels deep (arrays and objects); the limit leaves room and stops the parser's
 # recursion long before Python's limit.
 MAX_DEPTH = 20
@@ -189,6 +190,7 @@ def validate(data: Any, base_dir: Path | None = None) -> dict:
                     check.problems.append(f"{here}.diagrams[{j}]: no diagram {json.dumps(slug)} in scenario.diagrams")
         check.unique([a.get("slug") for a in arms], f"{where}.arms[].slug")
         _check_options(check, exp, where)
+        analysis_plan.check(check.problems, exp, where)
     check.problems += blinding.leaks(data)
     if check.problems:
         raise DefinitionError(check.problems)

@@ -76,7 +76,16 @@ def test_a_researcher_reads_the_analysis_and_downloads_the_results_as_csv(
     page.get_by_role("button", name="Apply").click()
     expect(page.get_by_text("6 participant(s) analysed")).to_be_visible()
     expect(page.locator("#metric-tp .apa").first).to_contain_text("Mann-Whitney U =")
+    # The summary comes first: the first table of the page, one row per outcome, directions in the arms' names.
+    first_table = page.locator("#content table").first
+    expect(first_table).to_have_id("summary-table")
+    expect(first_table.locator("tbody tr")).to_have_count(8)
+    expect(first_table).to_contain_text("DFD > Control, one-sided")
+    expect(page.locator("#metric-tp")).not_to_have_attribute("open", "")
     problems = axe(page, "analysis") + horizontal_overflow(page, "analysis")
+    page.locator("#metric-tp summary").click()  # and with one outcome's details open
+    expect(page.locator("#metric-tp")).to_have_attribute("open", "")
+    problems += axe(page, "analysis, details open") + horizontal_overflow(page, "analysis, details open")
     assert not problems, "\n".join(problems)
 
     with page.expect_download() as download_info:

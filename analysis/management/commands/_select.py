@@ -1,10 +1,12 @@
 """Shared by analyze and export_results: pick the experiment and the filters from the command line."""
 
+import math
+
 from django.core.management.base import CommandError
 
 from analysis.dataset import Filters
 from experiment.codes import normalise_join_code
-from experiment.models import Experiment, LabSession
+from experiment.models import OUTCOMES, Experiment, LabSession
 
 
 def add_selection_arguments(parser) -> None:
@@ -15,6 +17,30 @@ def add_selection_arguments(parser) -> None:
     parser.add_argument("--exclude-fast", action="store_true", help="Leave out implausibly fast participants.")
     parser.add_argument("--stratum", help="Only this randomisation stratum.")
     parser.add_argument("--arm", action="append", default=[], help="Compare only this arm's slug (repeatable).")
+    parser.add_argument(
+        "--margin",
+        action="append",
+        default=[],
+        metavar="OUTCOME=VALUE",
+        help="Equivalence margin for an outcome in its units, instead of the declared one (repeatable), e.g. tp=1.",
+    )
+
+
+def margins(options) -> dict[str, float]:
+    """The --margin options as report.build's overrides; CommandError for an unknown outcome or a bad value."""
+    chosen = {}
+    for text in options["margin"]:
+        key, _sep, value = text.partition("=")
+        if key not in OUTCOMES:
+            raise CommandError(f"--margin {text}: no outcome {key!r}; use one of {', '.join(OUTCOMES)}.")
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not 0 < number <= 1_000_000:
+            raise CommandError(f"--margin {text}: the margin must be a number above 0 and at most 1,000,000.")
+        chosen[key] = number
+    return chosen
 
 
 def select(options) -> tuple[Experiment, Filters]:

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from analysis import exports
-from analysis.management.commands._select import add_selection_arguments, select
+from analysis.management.commands._select import add_selection_arguments, margins, select
 
 
 class Command(BaseCommand):
@@ -12,7 +12,6 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         add_selection_arguments(parser)
         parser.add_argument("--out", required=True, type=Path, help="The folder to write into (created if new).")
-        parser.add_argument("--tost-margin", type=float, default=1.0)
 
     def handle(self, *args, **options):
         experiment, filters = select(options)
@@ -26,5 +25,5 @@ class Command(BaseCommand):
                 for line in exports.csv_lines(rows(experiment, filters)):
                     handle.write(line)
         (out / "codebook.md").write_text(exports.codebook(experiment), encoding="utf-8")
-        (out / "replication.zip").write_bytes(exports.replication_package(experiment, filters, options["tost_margin"]))
+        (out / "replication.zip").write_bytes(exports.replication_package(experiment, filters, margins(options)))
         self.stdout.write(f"Wrote participants.csv, answers.csv, codebook.md and replication.zip to {out}.")
