@@ -136,7 +136,10 @@ def consent(request: HttpRequest, join_code: str) -> HttpResponse:
     participant = _remembered(request, session)
     if participant is not None:
         return redirect(url_of(participant))
-    is_bot = is_bot_token(request.headers.get(BOT_HEADER))
+    # Staff trying the join link are no students: like rehearsal bots they take part as simulated participants,
+    # which "Reset the rehearsal" removes and the analysis leaves out. (A student's browser has no staff login, so
+    # this reads no session.)
+    is_bot = is_bot_token(request.headers.get(BOT_HEADER)) or request.user.is_staff
     problem = participation.admission_problem(session, rehearsal=is_bot)
     form = ConsentForm(_posted(request), initial={"entry_token": uuid.uuid4()})
     if problem is None and request.method == "POST" and form.is_valid():
