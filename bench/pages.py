@@ -3,15 +3,21 @@ in the way (no server, no network, no other requests), next to the reference vie
 
     .venv/bin/python bench/pages.py                  # 2,000 requests per page and round, 5 rounds
     .venv/bin/python bench/pages.py --requests 500 --rounds 3
+    .venv/bin/python bench/pages.py --calls          # Python function calls per request instead of CPU time
 
 It builds an SQLite database in a temporary folder with the settings the bench serves (bench.settings: DEBUG off,
 every middleware), loads the Kubernetes experiment, walks one participant to each stage through the pages
 themselves, then times GETs of each page with the process's CPU clock. It prints the median per page over the
 rounds, with the lowest and highest round: a figure to compare two versions of the code on one machine.
+
+With --calls it counts the Python function calls of each request instead (cProfile): a figure that does not move
+with the machine's speed or load, so two versions compare even on a busy machine.
 """
 
 import argparse
+import cProfile
 import os
+import pstats
 import random
 import secrets
 import statistics
@@ -31,6 +37,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=2000, help="requests per page and round (default 2000)")
     parser.add_argument("--rounds", type=int, default=5, help="rounds; pages alternate within each (default 5)")
     parser.add_argument("--experiment", type=Path, default=REPO / "fixtures" / "kubernetes-pod-dfd.json")
+    parser.add_argument("--calls", action="store_true", help="count function calls per request instead of CPU")
     return parser.parse_args()
 
 
@@ -79,6 +86,15 @@ def cpu_ms(client, url: str, requests: int) -> float:
     return (time.process_time() - started) / requests * 1000
 
 
+def calls_per_request(client, url: str, requests: int) -> float:
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(requests):
+        client.get(url, secure=True)
+    profile.disable()
+    return pstats.Stats(profile).total_calls / requests
+
+
 def main() -> None:
     args = parse_args()
     folder = Path(tempfile.mkdtemp(prefix="threatlab-pages-"))
@@ -100,6 +116,12 @@ def main() -> None:
         client = Client()
         pages[stage] = (client, walk(client, session.join_code, stage))
 
+    if args.calls:
+        print("Python function calls per request (cProfile), warm")
+        for name, (client, url) in pages.items():
+            cpu_ms(client, url, 20)
+            print(f"  {name:<11} {calls_per_request(client, url, 100):.0f}")
+        return
     results: dict[str, list[float]] = {name: [] for name in pages}
     for _round in range(args.rounds):
         for name, (client, url) in pages.items():

@@ -22,7 +22,18 @@ class Hypothesis(models.TextChoices):
 
 class Experiment(Translatable):
     slug = models.SlugField(_("slug"), unique=True)
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(
+        _("title"), max_length=200, help_text=_("The research title, for staff; participants never see it.")
+    )
+    # Apart from the research title, which may name the treatment: a participant who read "Does a DFD help?" would
+    # know the hypothesis, and one in the control arm would know what they miss.
+    participant_title = models.CharField(
+        _("participant title"),
+        max_length=200,
+        help_text=_(
+            "The title participants read (consent page, page header). Name no diagram that an arm does not get."
+        ),
+    )
     description = models.TextField(_("description"), blank=True)
     scenario = models.ForeignKey(
         Scenario, verbose_name=_("scenario"), on_delete=models.PROTECT, related_name="experiments"

@@ -62,8 +62,12 @@ def participant_by_entry_token(entry_token) -> Participant | None:
 
 def threat_refs(participant: Participant) -> list[tuple[int, str]]:
     """(id, reference) of the participant's threats in the order they were shown, kept per content key."""
-    threats = Threat.objects.filter(scenario__experiments__sessions=participant.session_id)
-    refs = kept(participant.content_key, "threat-refs", lambda: dict(threats.values_list("pk", "ref")))
+
+    def read() -> dict[int, str]:
+        threats = Threat.objects.filter(scenario__experiments__sessions=participant.session_id)
+        return dict(threats.values_list("pk", "ref"))
+
+    refs = kept(participant.content_key, "threat-refs", read)
     return [(threat_id, refs[threat_id]) for threat_id in participant.threat_order]
 
 

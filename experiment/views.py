@@ -324,8 +324,11 @@ def done(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
 def diagram_svg(request: HttpRequest, code: uuid.UUID, slug: str) -> HttpResponse:
     """A diagram of the participant's arm, as an image; diagrams of other arms are not there (404)."""
     participant = _participant_or_404(request, code)
-    shown = Diagram.objects.shown_by(participant.arm_id).filter(slug=slug).values_list("svg", flat=True)
-    svg = kept(participant.content_key, f"svg:{participant.arm_id}:{slug}", shown.first)
+
+    def read() -> str | None:
+        return Diagram.objects.shown_by(participant.arm_id).filter(slug=slug).values_list("svg", flat=True).first()
+
+    svg = kept(participant.content_key, f"svg:{participant.arm_id}:{slug}", read)
     if svg is None:
         return HttpResponse(status=404)
     response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")

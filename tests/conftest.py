@@ -50,7 +50,11 @@ def experiment(db) -> Experiment:
             source="test",
         )
     experiment = Experiment.objects.create(
-        slug="mini-exp", title="Mini experiment", scenario=scenario, hypothesis=Hypothesis.GREATER
+        slug="mini-exp",
+        title="Mini experiment",
+        participant_title="Mini experiment",
+        scenario=scenario,
+        hypothesis=Hypothesis.GREATER,
     )
     dfd_arm = Arm.objects.create(experiment=experiment, slug="dfd", name="DFD", position=1)
     control = Arm.objects.create(experiment=experiment, slug="control", name="Control", position=2)

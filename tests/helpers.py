@@ -1,10 +1,13 @@
 """Drive the student flow through the Django test client, as a browser would."""
 
+import re
+
 from django.test import Client
 from django.urls import reverse
 
+from experiment.definition.blinding import pattern_of
 from experiment.forms import rating_field_name, threat_field_name
-from experiment.models import Choice, Participant
+from experiment.models import Arm, Choice, Participant
 from experiment.sources import sources_for
 from threats.models import Threat
 
@@ -35,3 +38,9 @@ def usefulness_answers(participant: Participant, value: int = 4) -> dict:
 
 def url(name: str, participant: Participant) -> str:
     return reverse(f"experiment:{name}", args=[participant.code])
+
+
+def lacked_terms(arm: Arm) -> re.Pattern:
+    """What finds every term, in every language, of the diagrams of the arm's scenario that the arm does not get."""
+    lacked = arm.experiment.scenario.diagrams.exclude(arm_links__arm=arm)
+    return pattern_of([term for diagram in lacked for terms in diagram.terms.values() for term in terms])

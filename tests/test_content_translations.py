@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 def translated() -> dict:
     data = minimal()
     data["experiment"]["title"] = {"en": "Experiment", "nl": "Experiment (NL)", "zh-hans": "实验"}
+    data["experiment"]["participant_title"] = {"en": "A lab", "nl": "Een practicum", "zh-hans": "实验课"}
     data["scenario"]["sections"][0]["title"] = {"en": "Intro", "nl": "Inleiding"}
     data["scenario"]["threats"][0]["description"] = {"en": "An attacker reads it", "nl": "Een aanvaller leest het"}
     data["scenario"]["threats"][0]["assumptions"] = {"en": ["One"], "nl": ["Een"]}
@@ -61,8 +62,8 @@ def in_dutch() -> Client:
 def test_the_student_sees_the_content_in_their_language(translated_lab):
     dutch, english = in_dutch(), Client()
     for client, words in (
-        (dutch, ["Experiment (NL)", "Je niveau?", "Laag", "High", "Achtergrond"]),
-        (english, ["Experiment", "Your level?", "Low", "Background"]),
+        (dutch, ["Een practicum", "Je niveau?", "Laag", "High", "Achtergrond"]),
+        (english, ["A lab", "Your level?", "Low", "Background"]),
     ):
         consent = client.get(f"/join/{translated_lab.join_code}/").content.decode()
         assert words[0] in consent
@@ -85,6 +86,7 @@ def test_a_translated_definition_round_trips(translated_lab, capsys, tmp_path):
     dumped = json.loads(capsys.readouterr().out)
     expected = translated()
     assert dumped["experiment"]["title"] == expected["experiment"]["title"]
+    assert dumped["experiment"]["participant_title"] == expected["experiment"]["participant_title"]
     assert dumped["scenario"]["threats"][0]["assumptions"] == {"en": ["One"], "nl": ["Een"]}
     assert dumped["experiment"]["questionnaires"][0]["items"][0]["options"][0]["label"] == {"en": "Low", "nl": "Laag"}
     assert dumped["experiment"]["questionnaires"][0]["items"][0]["options"][1]["label"] == "High"

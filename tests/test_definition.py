@@ -20,10 +20,11 @@ pytestmark = pytest.mark.django_db
 
 def minimal() -> dict:
     return {
-        "schema_version": 1,
+        "schema_version": 2,
         "experiment": {
             "slug": "exp",
             "title": "Experiment",
+            "participant_title": "Scenario",
             "description": "",
             "hypothesis": "greater",
             "arms": [
@@ -37,8 +38,26 @@ def minimal() -> dict:
             "task_html": "<p>Task</p>",
             "sections": [{"title": "Intro", "body_html": "<p>x</p>", "video_url": ""}],
             "diagrams": [
-                {"slug": "sequence", "kind": "sequence", "title": "Seq", "svg": SVG, "text_alternative": "a"},
-                {"slug": "dfd", "kind": "dfd", "title": "DFD", "svg": SVG, "text_alternative": "b"},
+                {
+                    "slug": "sequence",
+                    "kind": "sequence",
+                    "title": "Seq",
+                    "terms": {"en": ["sequence diagram"]},
+                    "svg": SVG,
+                    "text_alternative": "a",
+                },
+                {
+                    "slug": "dfd",
+                    "kind": "dfd",
+                    "title": "DFD",
+                    "terms": {
+                        "en": ["DFD", "data flow diagram"],
+                        "nl": ["gegevensstroomdiagram"],
+                        "zh-hans": ["数据流图"],
+                    },
+                    "svg": SVG,
+                    "text_alternative": "b",
+                },
             ],
             "threats": [
                 {
@@ -112,8 +131,10 @@ def test_a_missing_file_is_reported(tmp_path):
 
 def test_a_newer_schema_version_is_refused(tmp_path):
     data = minimal()
-    data["schema_version"] = 2
-    with pytest.raises(CommandError, match="reads version 1, not 2"):
+    data["schema_version"] = definition.SCHEMA_VERSION + 1
+    with pytest.raises(
+        CommandError, match=f"reads versions 1 to {definition.SCHEMA_VERSION}, not {definition.SCHEMA_VERSION + 1}"
+    ):
         call_command("load_experiment", write(tmp_path, data))
 
 
@@ -131,6 +152,7 @@ def test_an_svg_file_beside_the_definition_is_read_in(tmp_path):
         "slug": "dfd",
         "kind": "dfd",
         "title": "DFD",
+        "terms": {"en": ["DFD"]},
         "svg_file": "d.svg",
         "text_alternative": "b",
     }
@@ -144,6 +166,7 @@ def test_a_missing_svg_file_is_reported(tmp_path):
         "slug": "dfd",
         "kind": "dfd",
         "title": "D",
+        "terms": {"en": ["DFD"]},
         "svg_file": "x.svg",
         "text_alternative": "b",
     }
@@ -222,7 +245,7 @@ BAD_FILES = {
         "not valid JSON at line 1 column {column}: nested deeper than 20 levels",
     ),
     "a 5,000-digit integer": (
-        json.dumps(minimal()).replace('"schema_version": 1', '"schema_version": ' + "1" * 5000),
+        json.dumps(minimal()).replace('"schema_version": 2', '"schema_version": ' + "1" * 5000),
         "not valid JSON at line 1 column 20: a number of 5000 digits; at most 20",
     ),
     "a slug over 50 characters": (_with(("experiment", "slug"), "x" * 51), "experiment.slug: at most 50 characters"),
@@ -245,6 +268,10 @@ BAD_FILES = {
     "a NUL in a text": (
         _with(("scenario", "threats", 2, "title"), "Threat\x00 2"),
         "scenario.threats[2].title: contains a NUL character (\\u0000), which no text column stores",
+    ),
+    "a text that names the DFD to the control arm": (
+        _with(("scenario", "threats", 0, "description"), "As the DFD shows, the token travels in clear."),
+        'scenario.threats[0].description (en): names diagram dfd ("DFD"), which arm control does not get',
     ),
     "a javascript: video link": (
         _with(("scenario", "sections", 0, "video_url"), "javascript:alert(1)"),

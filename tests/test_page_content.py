@@ -4,6 +4,7 @@ participant's data reaches another, and a page runs a constant handful of querie
 
 import json
 import re
+from html.parser import HTMLParser
 from urllib.parse import urljoin
 
 import pytest
@@ -150,6 +151,13 @@ def test_a_cached_block_is_the_block_rendered_afresh(client, make_participant):
         assert cached == rendered, name
 
 
+def test_no_template_syntax_reaches_a_student_page(client, make_participant):
+    """A comment in {# #} spans one line only: a longer one would be sent to the student as text."""
+    for stage, name in ((Stage.TRAINING, "training"), (Stage.THREATS, "threats"), (Stage.USEFULNESS, "usefulness")):
+        html = _page(client, _at(make_participant(), stage), name).content.decode()
+        assert not re.search(r"\{[#%]|[#%]\}", html), name
+
+
 def test_a_page_shows_no_other_participants_code(client, make_participant):
     first, second = (_at(make_participant(), Stage.THREATS) for _ in range(2))
     _page(client, first, "threats")
@@ -185,6 +193,56 @@ def test_each_arm_sees_only_its_own_diagrams_beside_the_threats(client, make_par
     assert "dfd.svg" not in control_page and "Data flow diagram" not in control_page
     # The language chooser returns each participant to their own page.
     assert f'name="next" value="/p/{second.code}/threats/"' in control_page
+
+
+class _Structure(HTMLParser):
+    """A page's elements in order, as tag and class, leaving out what stands for one diagram: its figure and its
+    button in the diagram bar."""
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+    def __init__(self):
+        super().__init__()
+        self.elements: list[tuple[str, str]] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if self.skipping:
+            self.skipping += tag not in self.VOID
+        elif tag == "figure" or "data-viewer-open" in attrs:
+            self.skipping = 1
+        else:
+            self.elements.append((tag, attrs.get("class") or ""))
+
+    def handle_endtag(self, tag):
+        if self.skipping and tag not in self.VOID:
+            self.skipping -= 1
+
+
+def _structure(html: str) -> list[tuple[str, str]]:
+    parser = _Structure()
+    parser.feed(html)
+    return parser.elements
+
+
+def test_the_arms_threats_pages_differ_only_in_their_diagrams(client, make_participant, experiment):
+    """The same panel, bar, threats and viewer in every arm; each diagram of the arm once in the panel, with a button
+    to the viewer there and one in the bar."""
+    pages = {}
+    for arm in Arm.objects.filter(experiment=experiment).order_by("position"):
+        participant = _at(make_participant(), Stage.THREATS)
+        Participant.objects.filter(pk=participant.pk).update(arm=arm)
+        html = _page(client, participant, "threats").content.decode()
+        shown = list(arm.shown_diagrams())
+        assert html.count('<figure class="diagram') == len(shown), arm.slug
+        for diagram in shown:
+            assert html.count(f'data-viewer-src="../diagrams/{diagram.slug}.svg"') == 2, (arm.slug, diagram.slug)
+        assert html.count("<dialog") == 1
+        pages[arm.slug] = _structure(html)
+    assert pages["dfd"] == pages["control"]
+    assert ("aside", "material-panel") in pages["dfd"]
+    assert ("dialog", "diagram-viewer") in pages["dfd"]
 
 
 def test_each_arm_rates_its_own_sources(client, make_participant, experiment):

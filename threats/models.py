@@ -100,6 +100,15 @@ class Diagram(Translatable):
     text_alternative = models.TextField(
         _("text alternative"), help_text=_("Every element and flow in words, for readers who cannot see it.")
     )
+    terms = models.JSONField(
+        _("terms"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'Per language, the words that name this diagram: {"en": ["DFD", "data flow diagram"]}. A definition '
+            "whose participant text names it to an arm that does not get it is refused."
+        ),
+    )
 
     objects = DiagramQuerySet.as_manager()
 

@@ -24,6 +24,7 @@ def dump(experiment: Experiment) -> dict:
             {
                 "slug": experiment.slug,
                 "title": experiment.title,
+                "participant_title": experiment.participant_title,
                 "description": experiment.description,
                 "hypothesis": experiment.hypothesis,
                 "arms": [
@@ -58,6 +59,7 @@ def dump(experiment: Experiment) -> dict:
                             "title": d.title,
                             "svg": d.svg,
                             "text_alternative": d.text_alternative,
+                            "terms": copy.deepcopy(d.terms),
                         },
                     )
                     for d in scenario.diagrams.all()

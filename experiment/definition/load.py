@@ -63,6 +63,7 @@ def load(data: dict) -> Experiment:
             title=d["title"],
             svg=d["svg"],
             text_alternative=d["text_alternative"],
+            terms=d["terms"],
             translations=d.get("translations", {}),
         )
         for d in scen_data["diagrams"]
@@ -93,6 +94,7 @@ def load(data: dict) -> Experiment:
         strata=stratify.get("strata", {}),
         slug=exp_data["slug"],
         title=exp_data["title"],
+        participant_title=exp_data["participant_title"],
         description=exp_data.get("description", ""),
         scenario=scenario,
         hypothesis=exp_data.get("hypothesis", Hypothesis.TWO_SIDED),

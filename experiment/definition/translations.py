@@ -13,7 +13,7 @@ from django.conf import settings
 
 # Where translatable fields live: the path of objects in the file, and their fields.
 FIELDS = {
-    ("experiment",): ("title",),
+    ("experiment",): ("title", "participant_title"),
     ("scenario",): ("title", "task_html"),
     ("scenario", "sections"): ("title", "body_html"),
     ("scenario", "diagrams"): ("title", "text_alternative"),

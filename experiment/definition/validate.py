@@ -1,8 +1,10 @@
 """Validation of a definition: every problem reported with its place, or the definition ready to load.
 
 Validation reads the whole definition and reports every problem with its place (``scenario.threats[3].stride``), in
-the order they are found: translated texts first, then the top level, the scenario and the experiment. Reading a
-file (``parse``) comes before: its size, its JSON, and the JSON's nesting and numbers are limited there.
+the order they are found: the schema version, translated texts, then the top level, the scenario, the experiment,
+and last the blinding (a participant-facing text that names a diagram to an arm that does not get it). A definition
+of an older schema version is first brought up to the current one (versions.py). Reading a file (``parse``) comes
+before: its size, its JSON, and the JSON's nesting and numbers are limited there.
 """
 
 import json
@@ -16,19 +18,24 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 
 from experiment import bounded_json
+from experiment.definition import blinding
 from experiment.definition.translations import FIELDS as TRANSLATED
 from experiment.definition.translations import objects as translated_objects
 from experiment.definition.translations import split as split_translations
+from experiment.definition.versions import upgrade
 from experiment.models import Hypothesis, ItemKind, Placement
 from threats.html import clean_html, clean_translations, is_safe_link
 from threats.models import DiagramKind, Stride
 
-SCHEMA_VERSION = 1
+# Version 2 added the experiment's participant_title and each diagram's terms; version 1 files still load.
+SCHEMA_VERSION = 2
 # The shipped definitions nest 9 levels deep (arrays and objects); the limit leaves room and stops the parser's
 # recursion long before Python's limit.
 MAX_DEPTH = 20
 # SlugField's default length, which every slug column has.
 MAX_SLUG_LENGTH = 50
+# A diagram's name, not a sentence.
+MAX_TERM_LENGTH = 100
 # PositiveIntegerField's range on every database.
 MAX_SECONDS = 2_147_483_647
 
@@ -136,11 +143,15 @@ def validate(data: Any, base_dir: Path | None = None) -> dict:
     if not isinstance(data, dict):
         raise DefinitionError(["(top): expected a JSON object"])
     _check_no_nul(check, data, "(top)")
+    version = check.need(data, "schema_version", int, "(top)")
+    if version is not None and not 1 <= version <= SCHEMA_VERSION:
+        check.problems.append(
+            f"(top).schema_version: this ThreatLab reads versions 1 to {SCHEMA_VERSION}, not {version}"
+        )
+    elif version is not None:
+        upgrade(data, version)
     split_translations(data, check.problems)
     _clean_html(data)
-    version = check.need(data, "schema_version", int, "(top)")
-    if version is not None and version != SCHEMA_VERSION:
-        check.problems.append(f"(top).schema_version: this ThreatLab reads version {SCHEMA_VERSION}, not {version}")
     exp = check.need(data, "experiment", dict, "(top)")
     scen = check.need(data, "scenario", dict, "(top)")
     if scen is not None:
@@ -164,6 +175,7 @@ def validate(data: Any, base_dir: Path | None = None) -> dict:
         where = "experiment"
         check.slug(exp, where)
         check.need(exp, "title", str, where, max_length=200)
+        check.need(exp, "participant_title", str, where, max_length=200)
         check.need(exp, "description", str, where, optional=True)
         check.one_of(check.need(exp, "hypothesis", str, where, optional=True), Hypothesis.values, f"{where}.hypothesis")
         arms = check.items(exp, "arms", where, minimum=2)
@@ -177,6 +189,7 @@ def validate(data: Any, base_dir: Path | None = None) -> dict:
                     check.problems.append(f"{here}.diagrams[{j}]: no diagram {json.dumps(slug)} in scenario.diagrams")
         check.unique([a.get("slug") for a in arms], f"{where}.arms[].slug")
         _check_options(check, exp, where)
+    check.problems += blinding.leaks(data)
     if check.problems:
         raise DefinitionError(check.problems)
     return data
@@ -253,6 +266,7 @@ def _check_diagram(check: _Checker, diagram: dict, where: str, base_dir: Path | 
     check.need(diagram, "title", str, where, max_length=200)
     check.need(diagram, "text_alternative", str, where)
     check.one_of(check.need(diagram, "kind", str, where), DiagramKind.values, f"{where}.kind")
+    _check_terms(check, diagram, where)
     if "svg" in diagram:
         svg = check.need(diagram, "svg", str, where)
     elif "svg_file" in diagram:
@@ -275,6 +289,20 @@ def _check_diagram(check: _Checker, diagram: dict, where: str, base_dir: Path | 
         return
     if isinstance(diagram.get("svg"), str) and "<svg" not in diagram["svg"][:2000]:
         check.problems.append(f"{where}.svg: does not look like an SVG document")
+
+
+def _check_terms(check: _Checker, diagram: dict, where: str) -> None:
+    """``terms``: per language, the words that name the diagram (blinding.py looks for them)."""
+    terms = check.need(diagram, "terms", dict, where)
+    known = sorted(code for code, _name in settings.LANGUAGES)
+    for language, words in (terms or {}).items():
+        here = f"{where}.terms.{language}"
+        if language not in known:
+            check.problems.append(f"{where}.terms: unknown language {language}; use {', '.join(known)}")
+        elif not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+            check.problems.append(f"{here}: expected a list of non-empty texts")
+        elif any(len(w) > MAX_TERM_LENGTH for w in words):
+            check.problems.append(f"{here}: a term has at most {MAX_TERM_LENGTH} characters")
 
 
 def _check_threat(check: _Checker, threat: dict, where: str) -> None:

@@ -64,13 +64,18 @@ def admission_problem(session: LabSession, *, rehearsal: bool = False) -> str | 
 
 
 def _arm_ids(experiment: Experiment) -> list[int]:
-    arms = Arm.objects.filter(experiment=experiment).order_by("position")
-    return kept(experiment.content_key, "arm-ids", lambda: list(arms.values_list("pk", flat=True)))
+    def read() -> list[int]:
+        return list(Arm.objects.filter(experiment=experiment).order_by("position").values_list("pk", flat=True))
+
+    return kept(experiment.content_key, "arm-ids", read)
 
 
 def _threat_ids(experiment: Experiment) -> list[int]:
-    threats = Threat.objects.filter(scenario_id=experiment.scenario_id).order_by("position")
-    return kept(experiment.content_key, "threat-ids", lambda: list(threats.values_list("pk", flat=True)))
+    def read() -> list[int]:
+        threats = Threat.objects.filter(scenario_id=experiment.scenario_id).order_by("position")
+        return list(threats.values_list("pk", flat=True))
+
+    return kept(experiment.content_key, "threat-ids", read)
 
 
 def enrol(
@@ -139,10 +144,14 @@ def stratum_for(experiment: Experiment, responses: list[Response]) -> str:
     """The stratum an entry answer puts a participant in ('' when the experiment is not stratified)."""
     if not experiment.stratify_item:
         return ""
-    items = QuestionnaireItem.objects.filter(
-        questionnaire__experiment=experiment, questionnaire__placement=Placement.ENTRY, key=experiment.stratify_item
-    )
-    item_id = kept(experiment.content_key, "stratify-item", lambda: items.values_list("pk", flat=True).get())
+
+    def read() -> int:
+        items = QuestionnaireItem.objects.filter(
+            questionnaire__experiment=experiment, questionnaire__placement=Placement.ENTRY, key=experiment.stratify_item
+        )
+        return items.values_list("pk", flat=True).get()
+
+    item_id = kept(experiment.content_key, "stratify-item", read)
     value = next((r.value for r in responses if r.item_id == item_id and not r.row), "")
     return experiment.strata.get(value, value)
 

@@ -1,5 +1,7 @@
 // Exposure: how long the page, and each diagram on it, were in view (page visible, element on screen).
 // The seconds travel with the page's form as JSON in its hidden "exposure" field; without script it stays empty.
+// While the diagram viewer (diagram_viewer.js) is open it covers the page: only its diagram counts, under the same
+// key as the diagram's figure ("diagram_<slug>").
 "use strict";
 
 (function () {
@@ -9,6 +11,7 @@
 
   const seconds = { page: 0 };
   const inView = new Set();
+  let viewing = null;
   let last = performance.now();
 
   function tick() {
@@ -16,7 +19,7 @@
     if (document.visibilityState === "visible") {
       const elapsed = (now - last) / 1000;
       seconds.page += elapsed;
-      inView.forEach(function (key) { seconds[key] = (seconds[key] || 0) + elapsed; });
+      (viewing ? [viewing] : inView).forEach(function (key) { seconds[key] = (seconds[key] || 0) + elapsed; });
     }
     last = now;
   }
@@ -33,6 +36,8 @@
 
   document.querySelectorAll("[data-exposure]").forEach(function (el) { observer.observe(el); });
   document.addEventListener("visibilitychange", tick);
+  document.addEventListener("diagramviewer:open", function (event) { tick(); viewing = event.detail.exposure; });
+  document.addEventListener("diagramviewer:close", function () { tick(); viewing = null; });
   window.setInterval(tick, 1000);
 
   form.addEventListener("submit", function () {
