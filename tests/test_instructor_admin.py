@@ -170,10 +170,11 @@ def test_a_join_sheet_opened_on_this_computer_only_says_phones_cannot_open_it(in
     assert "make run-lan" in content
 
 
-def test_the_join_sheet_shows_the_scenario_not_the_research_question(instructor, lab):
+def test_the_join_sheet_shows_the_participants_title_not_the_research_title(instructor, lab):
+    Experiment.objects.filter(pk=lab.experiment_id).update(title="Does a DFD help?", participant_title="A mini lab")
     content = logged_in(instructor).get(admin_url("join_sheet", lab)).content.decode()
-    assert "<h1>Mini scenario</h1>" in content
-    assert "Mini experiment" not in content
+    assert "<h1>A mini lab</h1>" in content
+    assert "DFD" not in content
 
 
 def test_the_monitor_counts_participants_per_stage_and_arm(instructor, lab, make_participant):

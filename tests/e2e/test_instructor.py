@@ -52,7 +52,7 @@ def test_an_instructor_opens_and_closes_a_session_and_shows_the_join_sheet_and_m
     assert session.status == SessionStatus.OPEN
 
     page.get_by_role("link", name="Join sheet").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(kubernetes.scenario.title)
+    expect(page.get_by_role("heading", level=1)).to_have_text(kubernetes.participant_title)
     expect(page.locator(".code")).to_have_text(f"{session.join_code[:4]}\u202f{session.join_code[4:]}")
     expect(page.locator(".qr svg")).to_be_visible()
     expect(page.get_by_text(f"{live_server.url}/join/{session.join_code}/", exact=True)).to_be_visible()
