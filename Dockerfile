@@ -31,6 +31,7 @@ EXPOSE 8000
 # lock and the entry submit 2-3-fold under load (measured with bench/run.py). On more cores, raise --workers.
 # No access log here: nginx logs every request already (its image's default access log, to stdout), and
 # gunicorn's own would cost 0.2 ms of CPU per request, a twentieth of a page's.
+# The proxy's address comes from FORWARDED_ALLOW_IPS (docker-compose.yml), which gunicorn and Django both read:
+# only a request from there may say it came over HTTPS or for whom (config/client.py).
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "5", "--threads", "1", \
-     "--worker-class", "gthread", "--forwarded-allow-ips", "*", \
-     "--keep-alive", "75"]
+     "--worker-class", "gthread", "--keep-alive", "75"]

@@ -11,7 +11,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_networks, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -169,21 +169,32 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Admin logins: five failures for one username from one address lock that pair out for 15 minutes.
+# Admin logins: five failures from one client address lock that address out for 15 minutes, whatever usernames it
+# tries; staff elsewhere still log in. The address is config.client's: behind the proxy, the client's.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
 AXES_RESET_ON_SUCCESS = True
-# Behind the reverse proxy the client's address is the last hop the proxy appends to X-Forwarded-For.
-TRUSTED_PROXY_COUNT = int(env_str("TRUSTED_PROXY_COUNT", "0"))
-AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
+AXES_CLIENT_IP_CALLABLE = "config.client.client_address"
+# The access log (axes_accesslog: address and browser of every staff login) is kept 30 days: compose's `cleanup`
+# service runs django-axes' `manage.py axes_reset_logs --age 30` daily (README, Deploy).
 
-# Wrong join codes: a browser may miss 10 times and an address 200 times in 10 minutes. A class behind one NAT
-# address joins with right codes, which never count, and its typos stay far below the address limit.
+# The proxies in front of the app (FORWARDED_ALLOW_IPS, the variable gunicorn reads for the same purpose) and how
+# many of them append to X-Forwarded-For: only a request from one of them has its client read from that header.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+TRUSTED_PROXIES = env_networks("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# Limits per client address, counted in the default cache (shared by every worker and replica when REDIS_URL is
+# set), over a window of 10 minutes that starts at the first count. Right codes are never counted nor refused.
+# Wrong join codes and wrong participant codes: a class's typos stay far below 200.
 JOIN_GUESS_WINDOW_SECONDS = 600
-JOIN_GUESS_LIMIT_PER_BROWSER = 10
-JOIN_GUESS_LIMIT_PER_ADDRESS = 200
+JOIN_GUESS_LIMIT_PER_ADDRESS = env_int("JOIN_GUESS_LIMIT_PER_ADDRESS", 200, minimum=1)
+RESUME_GUESS_LIMIT_PER_ADDRESS = env_int("RESUME_GUESS_LIMIT_PER_ADDRESS", 200, minimum=1)
+# New participants (consents, and declines) in one session: a class of 60 behind one NAT address joins freely, a
+# flood stops at 200. A session may set its own (LabSession.new_participants_per_address). Signed rehearsal bots
+# do not count.
+NEW_PARTICIPANTS_WINDOW_SECONDS = 600
+NEW_PARTICIPANTS_PER_ADDRESS = env_int("NEW_PARTICIPANTS_PER_ADDRESS", 200, minimum=1)
 
 # Messages ride in a cookie: kept in the session, every page showing them would read the session's row.
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
@@ -192,8 +203,22 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 # an error. nginx's client_max_body_size (deploy/nginx.conf) is the same 5 MiB. The shipped ones are under 80 KB.
 THREATLAB_DEFINITION_MAX_BYTES = 5 * 1024 * 1024
 
+# The default cache holds the limits' counters (experiment/throttle.py). With REDIS_URL they are shared by every
+# worker and replica; without it (`make run`, one process) each process counts for itself. Short timeouts: with
+# Redis away a request waits at most about half a second before the limits let it through.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    _LIMITS_CACHE = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "threatlab",
+        "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+    }
+else:
+    _LIMITS_CACHE = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "threatlab"}
+
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "threatlab"},
+    "default": _LIMITS_CACHE,
     # Rendered blocks of experiment content ({% cache ... using="content" %}), per worker. Their keys carry the
     # experiment's content key (experiment/content.py), so an edit needs no delete: old entries are never read
     # again and the least recently used go first.
@@ -216,9 +241,13 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+# Participant codes are the credential to resume, so no log line carries one (config/log_masking.py). The filter
+# sits on the one handler, which every logger reaches: Django's own console handler is taken off its logger.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"mask_codes": {"()": "config.log_masking.MaskParticipantCodes"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_codes"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+    "loggers": {"django": {"handlers": []}},
 }

@@ -133,7 +133,17 @@ class LabSessionAdmin(admin.ModelAdmin):
     list_filter = ["status", "experiment"]
     search_fields = ["join_code", "label"]
     readonly_fields = ["join_code", "declined_count", "created_at"]
-    fields = ["experiment", "label", "join_code", "status", "closes_at", "capacity", "declined_count", "created_at"]
+    fields = [
+        "experiment",
+        "label",
+        "join_code",
+        "status",
+        "closes_at",
+        "capacity",
+        "new_participants_per_address",
+        "declined_count",
+        "created_at",
+    ]
     actions = ["open_sessions", "close_sessions"]
     inlines = [ParticipantInline]
     change_form_template = "admin/experiment/labsession/change_form.html"

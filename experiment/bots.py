@@ -67,12 +67,18 @@ class Transport(Protocol):
 
 
 class ClientTransport:
-    """In-process, through Django's test client with CSRF checks on, as a browser would meet them."""
+    """In-process, through Django's test client with CSRF checks on, as a browser would meet them.
+
+    Over HTTPS Django's CSRF check also wants to know the page a POST comes from: like a browser, every request
+    says its origin (the site's own), which the check compares with the host and scheme of the request.
+    """
 
     def __init__(self, host: str = "localhost", secure: bool = False):
         from django.test import Client
 
-        self.client = Client(enforce_csrf_checks=True, headers={BOT_HEADER: bot_token()}, HTTP_HOST=host)
+        origin = f"{'https' if secure else 'http'}://{host}"
+        headers = {BOT_HEADER: bot_token(), "Origin": origin, "Referer": origin + "/"}
+        self.client = Client(enforce_csrf_checks=True, headers=headers, HTTP_HOST=host)
         self.secure = secure
 
     def _page(self, response) -> Page:

@@ -6,6 +6,7 @@ No personal data lives here: a participant is a random UUID, an arm, a stage wit
 import uuid
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -149,6 +150,16 @@ class LabSession(models.Model):
     capacity = models.PositiveIntegerField(
         _("capacity"), null=True, blank=True, help_text=_("Optional: most students admitted.")
     )
+    new_participants_per_address = models.PositiveIntegerField(
+        _("new participants per address"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "Optional: most students who may join from one network address in 10 minutes; empty for the default "
+            "(200). A class behind one NAT shares an address: raise it for a bigger class."
+        ),
+    )
     declined_count = models.PositiveIntegerField(
         _("declined count"), default=0, help_text=_("Students who declined consent.")
     )
@@ -157,6 +168,12 @@ class LabSession(models.Model):
     class Meta:
         verbose_name = _("lab session")
         verbose_name_plural = _("lab sessions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(new_participants_per_address__isnull=True) | Q(new_participants_per_address__gte=1),
+                name="experiment_labsession_new_participants_at_least_1",
+            ),
+        ]
         permissions = [
             ("run_session", _("Can run lab sessions: open, close, join sheet, monitor, rehearse")),
             ("delete_session_data", _("Can delete all data a lab session collected")),

@@ -47,7 +47,12 @@ def session_by_join_code(join_code: str) -> LabSession | None:
     """The lab session with this join code, with what admitting a student reads of it and its experiment; None when
     no session has it."""
     found = LabSession.objects.select_related("experiment").only(
-        "status", "closes_at", "capacity", "experiment__content_key", "experiment__scenario_id"
+        "status",
+        "closes_at",
+        "capacity",
+        "new_participants_per_address",
+        "experiment__content_key",
+        "experiment__scenario_id",
     )
     try:
         return found.get(join_code=join_code)

@@ -94,21 +94,24 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "experiment/home.html", {"join_form": JoinForm(), "resume_form": ResumeForm()})
 
 
+def _limited(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "experiment/blocked.html", {"message": message}, status=429)
+
+
 def _too_many_guesses(request: HttpRequest) -> HttpResponse:
     message = _("Too many wrong session codes from here. Wait ten minutes, or ask your instructor for the link.")
-    return render(request, "experiment/blocked.html", {"message": message}, status=429)
+    return _limited(request, message)
 
 
 @require_POST
 def join(request: HttpRequest) -> HttpResponse:
-    if throttle.is_blocked(request):
-        return _too_many_guesses(request)
     form = JoinForm(request.POST)
-    if not form.is_valid():
-        if "code" in form.errors and request.POST.get("code", "").strip():
-            throttle.record_wrong_code(request)
-        return render(request, "experiment/home.html", {"join_form": form, "resume_form": ResumeForm()}, status=400)
-    return redirect("experiment:consent", join_code=form.cleaned_data["code"].join_code)
+    if form.is_valid():
+        return redirect("experiment:consent", join_code=form.cleaned_data["code"].join_code)
+    typed = "code" in form.errors and bool(request.POST.get("code", "").strip())
+    if typed and throttle.wrong_code(request, throttle.JOIN):
+        return _too_many_guesses(request)
+    return render(request, "experiment/home.html", {"join_form": form, "resume_form": ResumeForm()}, status=400)
 
 
 @require_POST
@@ -119,9 +122,13 @@ def resume(request: HttpRequest) -> HttpResponse:
         participant = Participant.objects.filter(code=form.cleaned_data["participant_code"]).first()
         if participant is None:
             form.add_error("participant_code", _("No participant has this code. Check it and try again."))
-    if participant is None:
-        return render(request, "experiment/home.html", {"join_form": JoinForm(), "resume_form": form}, status=400)
-    return _remembering(redirect(url_of(participant)), participant)
+    if participant is not None:
+        return _remembering(redirect(url_of(participant)), participant)
+    if request.POST.get("participant_code", "").strip() and throttle.wrong_code(request, throttle.RESUME):
+        return _limited(
+            request, _("Too many wrong participant codes from here. Wait ten minutes, or ask your instructor.")
+        )
+    return render(request, "experiment/home.html", {"join_form": JoinForm(), "resume_form": form}, status=400)
 
 
 @never_cache
@@ -129,9 +136,8 @@ def resume(request: HttpRequest) -> HttpResponse:
 def consent(request: HttpRequest, join_code: str) -> HttpResponse:
     session = selectors.session_by_join_code(join_code.upper())
     if session is None:
-        if throttle.is_blocked(request):
+        if throttle.wrong_code(request, throttle.JOIN):
             return _too_many_guesses(request)
-        throttle.record_wrong_code(request)
         raise Http404("No lab session has this code.")
     participant = _remembered(request, session)
     if participant is not None:
@@ -143,8 +149,19 @@ def consent(request: HttpRequest, join_code: str) -> HttpResponse:
     problem = participation.admission_problem(session, rehearsal=is_bot)
     form = ConsentForm(_posted(request), initial={"entry_token": uuid.uuid4()})
     if problem is None and request.method == "POST" and form.is_valid():
+        # Signed rehearsal bots come from the server itself (and may be many in a simulation), staff are signed in:
+        # they do not count.
+        if not is_bot and throttle.new_participant(request, session):
+            return _limited(
+                request,
+                _(
+                    "Too many students have joined this session from your network in the last ten minutes. Wait a "
+                    "few minutes and try again, or ask your instructor."
+                ),
+            )
         if form.cleaned_data["decision"] == "decline":
-            participation.record_declined(session)
+            if not is_bot:  # a student's refusal, not staff trying the button
+                participation.record_declined(session)
             return redirect("experiment:declined")
         try:
             participant = participation.enrol(session, form.cleaned_data["entry_token"], is_simulated=is_bot)

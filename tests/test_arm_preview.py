@@ -181,6 +181,16 @@ def test_staff_trying_the_join_link_are_simulated_and_the_rehearsal_still_resets
     assert not Participant.objects.exists()
 
 
+def test_staff_trying_the_decline_button_leave_the_declined_count_alone(instructor, lab):
+    staff_browser = logged_in(instructor)
+    consent = reverse("experiment:consent", args=[lab.join_code])
+    token = staff_browser.get(consent).context["form"]["entry_token"].value()
+    response = staff_browser.post(consent, {"entry_token": token, "decision": "decline"})
+    assert response["Location"] == reverse("experiment:declined")
+    lab.refresh_from_db()
+    assert lab.declined_count == 0
+
+
 def test_staff_may_try_a_draft_session_before_students_can(instructor, experiment):
     draft = sessions.create_session(experiment)
     assert consent_post(logged_in(instructor), draft.join_code).is_simulated

@@ -133,6 +133,19 @@ def test_rehearse_then_reset_from_admin(instructor, lab):
     assert lab.blocks.count() == 0 and sessions.issued_codes(lab) == []
 
 
+def test_rehearse_from_admin_works_behind_the_https_proxy(instructor, lab, settings):
+    # As deployed (config/settings.py with DEBUG off): the proxy says HTTPS, so Django's CSRF check wants the origin.
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
+    settings.ALLOWED_HOSTS = ["lab.example.org"]
+    client = Client(HTTP_HOST="lab.example.org", HTTP_X_FORWARDED_PROTO="https")
+    client.force_login(instructor)
+    response = client.post(reverse("admin:experiment_labsession_rehearse", args=[lab.pk]), follow=True)
+    assert b"bots took the lab" in response.content, response.content.decode()[:2000]
+    assert Participant.objects.filter(session=lab, is_simulated=True, stage=Stage.DONE).count() == 6
+
+
 def test_a_rehearsal_with_real_students_cannot_be_reset(instructor, lab):
     consent_post(Client(), lab.join_code)
     simulate(lab, 1, seed=6)

@@ -2,11 +2,17 @@
 
 from dataclasses import dataclass
 
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from experiment.codes import completion_code_for, new_join_code
-from experiment.models import Answer, LabSession, SessionStatus, Stage, UsefulnessRating
+from experiment.models import Answer, LabSession, Participant, SessionStatus, Stage, UsefulnessRating
+
+# A participant code as the admin log writes it (str of a UUID): lower case, with dashes.
+UUID_REGEX = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
 class RehearsalInUse(Exception):
@@ -22,7 +28,15 @@ def unused_join_code() -> str:
     raise RuntimeError("could not draw an unused join code in 10 attempts")
 
 
-def create_session(experiment, *, label: str = "", open_now: bool = False, closes_at=None, capacity=None) -> LabSession:
+def create_session(
+    experiment,
+    *,
+    label: str = "",
+    open_now: bool = False,
+    closes_at=None,
+    capacity=None,
+    new_participants_per_address=None,
+) -> LabSession:
     """A new lab session with a fresh join code."""
     return LabSession.objects.create(
         experiment=experiment,
@@ -31,6 +45,7 @@ def create_session(experiment, *, label: str = "", open_now: bool = False, close
         status=SessionStatus.OPEN if open_now else SessionStatus.DRAFT,
         closes_at=closes_at,
         capacity=capacity,
+        new_participants_per_address=new_participants_per_address,
     )
 
 
@@ -77,11 +92,37 @@ def session_data(session: LabSession) -> SessionData:
 
 
 def delete_session_data(session: LabSession) -> SessionData:
-    """Delete everything a session collected (the session itself stays, closed). Returns what went."""
+    """Delete everything a session collected (the session itself stays, closed), and the admin log's record of
+    its participants (``forget_in_admin_log``). Returns what went."""
     with transaction.atomic():
         session = LabSession.objects.select_for_update().get(pk=session.pk)
         gone = session_data(session)
+        forget_in_admin_log(session.participants.values_list("pk", "code"))
         session.participants.all().delete()
         session.blocks.all().delete()
         LabSession.objects.filter(pk=session.pk).update(declined_count=0, status=SessionStatus.CLOSED)
     return gone
+
+
+FORGOTTEN = "[deleted participant]"
+
+
+def forget_in_admin_log(participants) -> None:
+    """Remove the admin log's entries about these participants (``(pk, code)`` pairs) and their codes from every
+    other entry (a session's change names the participants its inline changed): the code is the credential to a
+    participant's answers, and the admin log outlives them."""
+    pks, codes = set(), set()
+    for pk, code in participants:
+        pks.add(str(pk))
+        codes.add(str(code))
+    if not pks:
+        return
+    participant_type = ContentType.objects.get_for_model(Participant)
+    LogEntry.objects.filter(content_type=participant_type, object_id__in=pks).delete()
+    naming = LogEntry.objects.filter(Q(object_repr__regex=UUID_REGEX) | Q(change_message__regex=UUID_REGEX))
+    for entry in naming.only("object_repr", "change_message"):
+        repr_, message = entry.object_repr, entry.change_message
+        for code in codes:
+            repr_, message = repr_.replace(code, FORGOTTEN), message.replace(code, FORGOTTEN)
+        if (repr_, message) != (entry.object_repr, entry.change_message):
+            LogEntry.objects.filter(pk=entry.pk).update(object_repr=repr_, change_message=message)

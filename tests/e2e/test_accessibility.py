@@ -67,6 +67,30 @@ def test_every_student_page_passes_axe_and_reflows_at_320_px(page, live_server, 
     assert not problems, f"{len(problems)} problem(s) on {len(set(checked))} pages:\n" + "\n".join(problems)
 
 
+def test_the_pages_past_a_limit_pass_axe_and_reflow_at_320_px(page, live_server, open_lab, axe, settings):
+    """The 429 pages of the three limits per address: wrong join codes, wrong participant codes, new participants."""
+    settings.JOIN_GUESS_LIMIT_PER_ADDRESS = settings.RESUME_GUESS_LIMIT_PER_ADDRESS = 1
+    settings.NEW_PARTICIPANTS_PER_ADDRESS = 1
+    problems: list[str] = []
+    for name, field, wrong in [
+        ("too many wrong session codes", "Session code", "WRONGCODE"),
+        ("too many wrong participant codes", "Participant code", "00000000-0000-4000-8000-000000000000"),
+    ]:
+        for _attempt in range(2):
+            page.goto(f"{live_server.url}/")
+            page.get_by_label(field).fill(wrong)
+            page.get_by_label(field).press("Enter")
+        expect(page.get_by_role("alert")).to_contain_text("Too many wrong")
+        problems.extend(axe(page, name) + horizontal_overflow(page, name))
+    for _student in range(2):
+        page.context.clear_cookies()
+        page.goto(f"{live_server.url}/join/{open_lab.join_code}/")
+        page.get_by_role("button", name="I agree to take part").click()
+    expect(page.get_by_role("alert")).to_contain_text("Too many students have joined this session")
+    problems.extend(axe(page, "too many new participants") + horizontal_overflow(page, "too many new participants"))
+    assert not problems, "\n".join(problems)
+
+
 def test_the_join_sheet_and_the_monitor_pass_axe(staff_page, live_server, open_lab, axe):
     enrol(open_lab)
     problems = []
