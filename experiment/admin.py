@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from experiment import admin_views
+from experiment import admin_views, preview
 from experiment.content import renew_key
 from experiment.models import (
     Answer,
@@ -90,6 +90,17 @@ class ExperimentAdmin(ContentAdmin):
                 "<int:pk>/definition.json",
                 wrap(admin_views.download_definition),
                 name="experiment_experiment_definition",
+            ),
+            path("<int:pk>/preview/", wrap(preview.preview_index), name="experiment_experiment_preview"),
+            path(
+                "<int:pk>/preview/<int:arm_pk>/<slug:page>/",
+                wrap(preview.preview_page),
+                name="experiment_experiment_preview_page",
+            ),
+            path(
+                "<int:pk>/preview/<int:arm_pk>/diagrams/<slug:slug>.svg",
+                wrap(preview.preview_diagram),
+                name="experiment_experiment_preview_diagram",
             ),
             *super().get_urls(),
         ]

@@ -1,7 +1,9 @@
 """Admin pages beyond CRUD: the join sheet, the live monitor, rehearsals, completion codes, data deletion,
 and experiment definitions as files. Each checks its own permission; staff without it get 403."""
 
+import ipaddress
 import json
+from urllib.parse import urlsplit
 
 import segno
 from django import forms
@@ -52,14 +54,31 @@ def join_url(request: HttpRequest, session: LabSession) -> str:
     return request.build_absolute_uri(reverse("experiment:consent", args=[session.join_code]))
 
 
+def _only_this_computer(request: HttpRequest) -> bool:
+    """True when the page was opened at a loopback address, which a student's phone cannot reach."""
+    host = urlsplit(f"//{request.get_host()}").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 @require_GET
 def join_sheet(request: HttpRequest, pk: int) -> HttpResponse:
     session = _get_session_or_403(request, pk)
     url = join_url(request, session)
     qr = segno.make(url, error="m")
-    svg = qr.svg_inline(scale=10, border=2, title=_("QR code for %(url)s") % {"url": url})
-    home = request.build_absolute_uri(reverse("experiment:home"))
-    context = {"session": session, "url": url, "home": home, "qr_svg": mark_safe(svg)}  # noqa: S308 segno's own SVG
+    # No width or height, a viewBox in modules: the page's CSS sizes the code to the screen, sharp at any size.
+    svg = qr.svg_inline(scale=1, border=2, omitsize=True, title=_("QR code for %(url)s") % {"url": url})
+    context = {
+        "session": session,
+        "url": url,
+        "home": request.build_absolute_uri(reverse("experiment:home")),
+        "qr_svg": mark_safe(svg),  # noqa: S308 segno's own SVG
+        "only_this_computer": _only_this_computer(request),
+    }
     return render(request, "admin/experiment/labsession/join_sheet.html", context)
 
 
@@ -73,7 +92,7 @@ def monitor(request: HttpRequest, pk: int) -> HttpResponse:
         session,
         _("Monitor %(code)s") % {"code": session.join_code},
         snapshot=data,
-        count_rows=list(zip(data["arms"], data["counts"], strict=True)),
+        count_rows=list(zip(data["arms"], data["counts"], data["arm_totals"], strict=True)),
         data_url=data_url,
     )
     return render(request, "admin/experiment/labsession/monitor.html", context)

@@ -142,11 +142,15 @@ def consent(request: HttpRequest, join_code: str) -> HttpResponse:
     participant = _remembered(request, session)
     if participant is not None:
         return redirect(url_of(participant))
-    is_bot = is_bot_token(request.headers.get(BOT_HEADER))
+    # Staff trying the join link are no students: like rehearsal bots they take part as simulated participants,
+    # which "Reset the rehearsal" removes and the analysis leaves out. (A student's browser has no staff login, so
+    # this reads no session.)
+    is_bot = is_bot_token(request.headers.get(BOT_HEADER)) or request.user.is_staff
     problem = participation.admission_problem(session, rehearsal=is_bot)
     form = ConsentForm(_posted(request), initial={"entry_token": uuid.uuid4()})
     if problem is None and request.method == "POST" and form.is_valid():
-        # Signed rehearsal bots come from the server itself (and may be many in a simulation): they do not count.
+        # Signed rehearsal bots come from the server itself (and may be many in a simulation), staff are signed in:
+        # they do not count.
         if not is_bot and throttle.new_participant(request, session):
             return _limited(
                 request,
@@ -156,7 +160,8 @@ def consent(request: HttpRequest, join_code: str) -> HttpResponse:
                 ),
             )
         if form.cleaned_data["decision"] == "decline":
-            participation.record_declined(session)
+            if not is_bot:  # a student's refusal, not staff trying the button
+                participation.record_declined(session)
             return redirect("experiment:declined")
         try:
             participant = participation.enrol(session, form.cleaned_data["entry_token"], is_simulated=is_bot)

@@ -2,6 +2,7 @@
 
 import re
 import uuid
+from datetime import timedelta
 
 import numpy as np
 import pytest
@@ -12,8 +13,10 @@ from django.forms import modelform_factory
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from experiment.models import AllocationBlock, Answer, Experiment, LabSession, Participant, SessionStatus
+from experiment.monitor import IDLE_MINUTES
 from experiment.services import participation, sessions
 from tests.helpers import consent_post, threat_answers, url, usefulness_answers
 
@@ -117,7 +120,7 @@ def test_the_open_and_close_actions_work_on_many_sessions(instructor, experiment
 def qr_payload(svg: str) -> str:
     """Decode segno's SVG path (rows of 'h' runs) back into modules and read it with a real QR decoder."""
     path = re.search(r'<path[^>]*\bd="([^"]+)"', svg).group(1)
-    size = int(re.search(r'width="(\d+)"', svg).group(1)) // 10
+    size = int(re.search(r'viewBox="0 0 (\d+) \1"', svg).group(1))
     grid = np.full((size, size), 255, dtype=np.uint8)
     x = y = 0.0
     for op, a, b in re.findall(r"([Mmh])(-?[\d.]+)(?:[ ,](-?[\d.]+))?", path):
@@ -142,6 +145,38 @@ def test_the_join_sheet_shows_the_code_and_a_qr_code_of_the_join_url(instructor,
     assert qr_payload(content) == join_url
 
 
+def test_the_join_sheets_qr_code_has_a_viewbox_and_no_size_of_its_own(instructor, lab):
+    svg = re.search(r"<svg[^>]*>", logged_in(instructor).get(admin_url("join_sheet", lab)).content.decode()).group(0)
+    assert re.search(r'viewBox="0 0 \d+ \d+"', svg)
+    assert "width=" not in svg and "height=" not in svg
+
+
+def test_a_draft_sessions_warning_comes_first_on_the_join_sheet(instructor, experiment):
+    draft = sessions.create_session(experiment)
+    content = logged_in(instructor).get(admin_url("join_sheet", draft)).content.decode()
+    warning = content.index("This session is draft: students cannot join until it is open.")
+    assert warning < content.index("<h1>") < content.index('class="code"')
+
+
+def test_an_open_session_on_a_network_address_has_no_warning(instructor, lab):
+    content = logged_in(instructor).get(admin_url("join_sheet", lab)).content.decode()
+    assert 'class="warning"' not in content
+
+
+@pytest.mark.parametrize("host", ["localhost:8000", "127.0.0.1:8000", "[::1]:8000"])
+def test_a_join_sheet_opened_on_this_computer_only_says_phones_cannot_open_it(instructor, lab, host):
+    content = logged_in(instructor).get(admin_url("join_sheet", lab), HTTP_HOST=host).content.decode()
+    assert "phones cannot open it" in content
+    assert "make run-lan" in content
+
+
+def test_the_join_sheet_shows_the_participants_title_not_the_research_title(instructor, lab):
+    Experiment.objects.filter(pk=lab.experiment_id).update(title="Does a DFD help?", participant_title="A mini lab")
+    content = logged_in(instructor).get(admin_url("join_sheet", lab)).content.decode()
+    assert "<h1>A mini lab</h1>" in content
+    assert "DFD" not in content
+
+
 def test_the_monitor_counts_participants_per_stage_and_arm(instructor, lab, make_participant):
     participants = [make_participant() for _ in range(4)]
     participation.start_threats(participants[0])
@@ -156,6 +191,51 @@ def test_the_monitor_counts_participants_per_stage_and_arm(instructor, lab, make
     page = logged_in(instructor).get(admin_url("monitor", lab))
     assert page.status_code == 200
     assert b"monitor.js" in page.content
+
+
+def test_the_monitor_totals_each_stage_and_each_arm(instructor, lab, make_participant):
+    participants = [make_participant() for _ in range(5)]
+    for participant in participants[:2]:
+        participation.start_threats(participant)
+    data = logged_in(instructor).get(admin_url("monitor_data", lab)).json()
+    assert data["stage_totals"] == [3, 2, 0, 0]
+    assert data["arm_totals"] == [sum(row) for row in data["counts"]]
+    assert sum(data["arm_totals"]) == data["total"] == 5
+    page = logged_in(instructor).get(admin_url("monitor", lab)).content.decode()
+    assert '<tfoot><tr><th scope="row">Total</th><td class="total">3</td><td class="total">2</td>' in page
+    assert '<td class="total">5</td></tr></tfoot>' in page
+
+
+def test_participants_without_a_step_for_15_minutes_are_marked_idle_in_words(instructor, lab, make_participant):
+    idle, working, finished = make_participant(), make_participant(), make_participant()
+    Participant.objects.filter(pk=finished.pk).update(stage="done")
+    long_ago = timezone.now() - timedelta(minutes=IDLE_MINUTES, seconds=1)
+    Participant.objects.filter(pk__in=[idle.pk, finished.pk]).update(last_activity_at=long_ago)
+    data = logged_in(instructor).get(admin_url("monitor_data", lab)).json()
+    assert data["idle_minutes"] == 15
+    assert {p["code"]: p["idle"] for p in data["participants"]} == {
+        str(idle.code)[:8]: True,
+        str(working.code)[:8]: False,
+        str(finished.code)[:8]: False,
+    }
+    assert data["idle"] == 1
+    page = logged_in(instructor).get(admin_url("monitor", lab)).content.decode()
+    assert page.count('<tr class="idle">') == 1
+    assert page.count('<strong class="idle-flag">idle</strong>') == 1
+    assert "no step finished for 15 minutes or more" in page
+
+
+def test_the_monitor_shows_times_relative_and_no_raw_utc_timestamp(instructor, lab, make_participant):
+    participant = make_participant()
+    Participant.objects.filter(pk=participant.pk).update(last_activity_at=timezone.now() - timedelta(minutes=2))
+    data = logged_in(instructor).get(admin_url("monitor_data", lab)).json()
+    # ISO 8601 in UTC for the script, with the server's time to count from.
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", data["participants"][0]["last"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", data["now"])
+    page = logged_in(instructor).get(admin_url("monitor", lab)).content.decode()
+    assert re.search(r'<time datetime="[^"]+" title="[^"]+">2\xa0minutes ago</time>', page)
+    shown = re.sub(r'<script id="monitor-initial".*?</script>|datetime="[^"]*"', "", page, flags=re.DOTALL)
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", shown)
 
 
 def test_the_monitor_uses_a_constant_number_of_queries_for_1000_participants(instructor, lab):

@@ -203,3 +203,20 @@ def test_the_checks_themselves_notice_a_bad_page(page, axe):
     page.evaluate("document.querySelector('.wide').style.width = '400px'")
     assert horizontal_overflow(page, "probe")
     assert PHONE_WIDTH == 320
+
+
+def test_the_preview_of_every_page_of_both_arms_passes_axe_and_reflows(staff_page, live_server, open_lab, axe):
+    """The staff preview: its bar on top of each student page, in both arms, with a form sent empty and filled."""
+    problems: list[str] = []
+    base = f"{live_server.url}/admin/experiment/experiment/{open_lab.experiment_id}/preview/"
+    staff_page.goto(base)
+    problems += axe(staff_page, "preview index")
+    links = staff_page.locator("#content a").evaluate_all("links => links.map(a => a.href)")
+    pages = [link for link in links if link.startswith(base) and link != base]
+    assert len(pages) == 2 * 7, pages
+    for link in pages:
+        staff_page.goto(link)
+        expect(staff_page.locator(".preview-bar")).to_be_visible()
+        name = link.removeprefix(base)
+        problems += axe(staff_page, f"preview {name}") + horizontal_overflow(staff_page, f"preview {name}")
+    assert not problems, "\n".join(problems)
