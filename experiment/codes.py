@@ -1,4 +1,5 @@
-"""Join codes: 8 characters a class can read off a projector and type without mix-ups."""
+"""Join codes (8 characters a class can read off a projector and type without mix-ups), participant codes for
+resuming, and completion codes."""
 
 import hashlib
 import hmac
@@ -35,6 +36,34 @@ def new_join_code() -> str:
 def normalise_join_code(raw: str) -> str:
     """Upper case without spaces or dashes, so 'acde-3479 fghj' and 'ACDE3479FGHJ' match."""
     return "".join(raw.split()).replace("-", "").upper()
+
+
+# A participant's code for resuming: 11 characters of the 25 above, 25**11 > 2**51 codes, written 4-4-3. Short enough
+# to copy off the footer by hand; too many to guess, and guesses are limited as join codes are (throttle.py).
+PARTICIPANT_CODE_LENGTH = 11
+_PARTICIPANT_CODE_GROUPS = (4, 4, 3)
+
+
+def new_participant_code() -> str:
+    """A fresh participant code, without its dashes (as stored)."""
+    return "".join(secrets.choice(JOIN_CODE_ALPHABET) for _ in range(PARTICIPANT_CODE_LENGTH))
+
+
+def grouped(code: str) -> str:
+    """A stored participant code as people read it: 7KQM-X3PD-RW9."""
+    parts, start = [], 0
+    for size in _PARTICIPANT_CODE_GROUPS:
+        parts.append(code[start : start + size])
+        start += size
+    return "-".join(parts)
+
+
+def participant_code_or_none(raw: str) -> str | None:
+    """A typed participant code as stored (dashes and spaces dropped, upper case), or None when it cannot be one."""
+    code = normalise_join_code(raw)
+    if len(code) == PARTICIPANT_CODE_LENGTH and all(character in JOIN_CODE_ALPHABET for character in code):
+        return code
+    return None
 
 
 def completion_code_for(participant_code: str) -> str:

@@ -1,13 +1,14 @@
 """Forms of the student flow. They validate and normalise; the services write."""
 
 import re
+import uuid
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from experiment import bounded_json
-from experiment.codes import normalise_join_code
-from experiment.models import Choice, ItemKind, LabSession, QuestionnaireItem
+from experiment.codes import normalise_join_code, participant_code_or_none
+from experiment.models import Choice, ItemKind, LabSession, Participant, QuestionnaireItem
 from experiment.services.participation import Response
 from experiment.sources import Source
 from threats.models import Threat
@@ -59,10 +60,66 @@ class JoinForm(forms.Form):
 
 
 class ResumeForm(forms.Form):
-    participant_code = forms.UUIDField(
+    """The participant code typed on the start page: the short one from the footer (7KQM-X3PD-RW9, with or without
+    dashes, any case) or the UUID of the page addresses."""
+
+    participant_code = forms.CharField(
         label=_("Participant code"),
-        help_text=_("The code shown at the bottom of every page of the lab."),
-        error_messages={"invalid": _("That is not a participant code. It looks like 8-4-4-4-12 letters and digits.")},
+        max_length=60,
+        help_text=_("The code shown at the bottom of every page of the lab, e.g. 7KQM-X3PD-RW9."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+
+    def clean_participant_code(self) -> Participant:
+        raw = self.cleaned_data["participant_code"]
+        short_code = participant_code_or_none(raw)
+        if short_code is not None:
+            found = Participant.objects.filter(short_code=short_code)
+        else:
+            try:
+                found = Participant.objects.filter(code=uuid.UUID(raw.strip()))
+            except ValueError:
+                raise forms.ValidationError(
+                    _("That is not a participant code. It looks like 7KQM-X3PD-RW9: 11 letters and digits.")
+                ) from None
+        participant = found.first()
+        if participant is None:
+            raise forms.ValidationError(_("No participant has this code. Check it and try again."))
+        # The UUID stands in every page address, so a shared computer's history holds it: only the short code
+        # proves that the person typing it is the participant (it unlocks a finished participant's completion code).
+        self.proves_owner = short_code is not None
+        return participant
+
+
+class UnlockForm(forms.Form):
+    """The participant code that shows a finished participant's completion code again."""
+
+    participant_code = forms.CharField(
+        label=_("Participant code"),
+        max_length=60,
+        help_text=_("The code shown at the bottom of every page while you took the lab, e.g. 7KQM-X3PD-RW9."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+
+    def __init__(self, participant: Participant, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.participant = participant
+
+    def clean_participant_code(self) -> str:
+        if participant_code_or_none(self.cleaned_data["participant_code"]) != self.participant.short_code:
+            raise forms.ValidationError(_("That is not the participant code of this page. Check it and try again."))
+        return self.participant.short_code
+
+
+class ReturningForm(forms.Form):
+    """A browser that holds an unfinished participant: go on as them, or start as a new student."""
+
+    choice = forms.ChoiceField(
+        choices=[("continue", _("Continue")), ("new", _("Start as a new student"))],
+        error_messages={
+            "required": _("Choose whether to continue or to start as a new student."),
+            "invalid_choice": _("Choose whether to continue or to start as a new student."),
+        },
     )
 
 
@@ -152,19 +209,19 @@ class ThreatAnswersForm(ShownThreatsForm):
         super().__init__([threat.pk for threat in threats], *args, **kwargs)
         self.threats = threats
         self.ask_confidence = ask_confidence
-        # In the participant's order, so that errors are listed in the order the threats are shown.
-        for threat in threats:
+        # In the participant's order, so that errors are listed in the order the threats are shown, each named by
+        # its number and title as its card is (the reference ID is for researchers).
+        for number, threat in enumerate(threats, start=1):
+            named = {"number": number, "title": threat.tr("title")}
+            message = _("Choose applicable or not applicable for threat %(number)d, %(title)s.") % named
             self.fields[threat_field_name(threat)] = forms.ChoiceField(
-                label=threat.ref,
+                label=threat.tr("title"),
                 choices=Choice.choices,
                 widget=InlineRadios,
-                error_messages={
-                    "required": _("Choose applicable or not applicable for %(ref)s.") % {"ref": threat.ref},
-                    "invalid_choice": _("Choose applicable or not applicable for %(ref)s.") % {"ref": threat.ref},
-                },
+                error_messages={"required": message, "invalid_choice": message},
             )
             if ask_confidence:
-                message = _("Rate how sure you are about %(ref)s from 1 to 5.") % {"ref": threat.ref}
+                message = _("Rate how sure you are about threat %(number)d, %(title)s, from 1 to 5.") % named
                 self.fields[confidence_field_name(threat)] = forms.TypedChoiceField(
                     label=_("How sure are you?"),
                     choices=CONFIDENCE_LABELS,
@@ -191,6 +248,10 @@ class ThreatAnswersForm(ShownThreatsForm):
             )
             for position, threat in enumerate(self.threats, start=1)
         ]
+
+    def answered(self) -> int:
+        """How many threats the sent data answers: the page's counter starts there ("7 of 10 answered")."""
+        return sum(self.data.get(threat_field_name(threat)) in Choice.values for threat in self.threats)
 
     def bound_fields_of(self, threat: Threat) -> tuple[forms.BoundField, forms.BoundField | None]:
         """The threat's choice and, when asked, its confidence, as bound fields."""

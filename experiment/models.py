@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from experiment.codes import grouped, new_participant_code
 from threats.i18n import Translatable
 from threats.models import Diagram, Scenario, Threat
 
@@ -291,6 +292,15 @@ class ParticipantQuerySet(models.QuerySet):
 
 class Participant(models.Model):
     code = models.UUIDField(_("code"), default=uuid.uuid4, unique=True, editable=False)
+    # What the participant types to resume on another device or to see their completion code again: never in a URL,
+    # so a shared computer's history does not hold it (the UUID above is in every address).
+    short_code = models.CharField(
+        _("short code"),
+        max_length=11,
+        default=new_participant_code,
+        editable=False,
+        help_text=_("The code the participant types to resume (shown as 7KQM-X3PD-RW9)."),
+    )
     # The consent form carries this token: a repeated consent POST finds the participant it already made.
     entry_token = models.UUIDField(_("entry token"), unique=True, editable=False)
     session = models.ForeignKey(
@@ -339,6 +349,8 @@ class Participant(models.Model):
         verbose_name_plural = _("participants")
         constraints = [
             models.UniqueConstraint(fields=["block", "block_position"], name="experiment_participant_one_per_slot"),
+            # Also the index of the resume form's lookup.
+            models.UniqueConstraint(fields=["short_code"], name="experiment_participant_unique_short_code"),
             models.CheckConstraint(
                 condition=Q(stage="entry") | Q(arm__isnull=False, block__isnull=False, block_position__isnull=False),
                 name="experiment_participant_assigned_after_entry",
@@ -351,6 +363,11 @@ class Participant(models.Model):
 
     def __str__(self) -> str:
         return str(self.code)
+
+    @property
+    def resume_code(self) -> str:
+        """The short code as the participant reads it, in groups."""
+        return grouped(self.short_code)
 
 
 class Choice(models.TextChoices):

@@ -1,6 +1,7 @@
 """The reads of the student flow: what a student page starts from and the content it shows, one query each."""
 
 from django.db.models import F, QuerySet
+from django.utils.translation import get_language
 
 from experiment.content import kept
 from experiment.models import Experiment, LabSession, Participant, Placement, Questionnaire, QuestionnaireItem
@@ -9,7 +10,7 @@ from threats.models import Threat
 # What a student page shows of a participant, and what answering also reads of it and its experiment. The page
 # lookup is the one query of every student request: each column and join left out makes it cheaper to build (the
 # ORM's cost grows with them), and a field left out loads with a query of its own if it is used after all.
-PAGE_FIELDS = ["code", "stage", "session_id", "arm_id", "threat_order"]
+PAGE_FIELDS = ["code", "short_code", "stage", "session_id", "arm_id", "threat_order"]
 ANSWER_FIELDS = [
     *PAGE_FIELDS,
     "session__experiment__content_key",
@@ -65,15 +66,17 @@ def participant_by_entry_token(entry_token) -> Participant | None:
     return participants_for_pages().filter(entry_token=entry_token).first()
 
 
-def threat_refs(participant: Participant) -> list[tuple[int, str]]:
-    """(id, reference) of the participant's threats in the order they were shown, kept per content key."""
+def threat_titles(participant: Participant) -> list[tuple[int, str]]:
+    """(id, title in the active language) of the participant's threats in the order they were shown, kept per
+    content key and language. Cards are titled so; the reference IDs are for researchers (admin, exports)."""
+    language = get_language()
 
     def read() -> dict[int, str]:
         threats = Threat.objects.filter(scenario__experiments__sessions=participant.session_id)
-        return dict(threats.values_list("pk", "ref"))
+        return {threat.pk: threat.tr("title") for threat in threats.only("pk", "title", "translations")}
 
-    refs = kept(participant.content_key, "threat-refs", read)
-    return [(threat_id, refs[threat_id]) for threat_id in participant.threat_order]
+    titles = kept(participant.content_key, f"threat-titles:{language}", read)
+    return [(threat_id, titles[threat_id]) for threat_id in participant.threat_order]
 
 
 def threats_in_order(participant: Participant) -> list[Threat]:

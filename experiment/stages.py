@@ -2,6 +2,8 @@
 between them (``advance``). Views ask it where a participant belongs; services move participants only through it.
 """
 
+from dataclasses import dataclass
+
 from django.urls import reverse
 from django.utils import timezone
 
@@ -33,14 +35,47 @@ URL_NAMES = {
 OPTIONAL = {Stage.ENTRY: Placement.ENTRY, Stage.EXIT: Placement.EXIT}
 
 
+def _present(placements: set[str]) -> list[str]:
+    return [stage.value for stage in ORDER if stage not in OPTIONAL or OPTIONAL[stage] in placements]
+
+
 def stages_for(experiment: Experiment) -> list[Stage]:
     """The stages a participant of this experiment goes through, in order."""
 
     def read() -> list[str]:
-        placements = set(Questionnaire.objects.filter(experiment=experiment).values_list("placement", flat=True))
-        return [stage.value for stage in ORDER if stage not in OPTIONAL or OPTIONAL[stage] in placements]
+        return _present(set(Questionnaire.objects.filter(experiment=experiment).values_list("placement", flat=True)))
 
     return [Stage(stage) for stage in kept(experiment.content_key, "stages", read)]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a page stands in the lab, as the student reads it: "Step 3 of 7". The consent page is step 1, the
+    thank-you page the last."""
+
+    number: int
+    total: int
+
+    @property
+    def finishes(self) -> bool:
+        """True on the last step before the thank-you page: its button says "Submit and finish", others "Next"."""
+        return self.number == self.total - 1
+
+
+def consent_progress(experiment: Experiment) -> Progress:
+    return Progress(1, len(stages_for(experiment)) + 1)
+
+
+def progress_of(participant: Participant) -> Progress:
+    """The participant's step, from the stages kept for its content key (``participant.content_key``, as the page
+    selectors annotate it): a page whose stages are kept reads neither the session nor the experiment."""
+
+    def read() -> list[str]:
+        questionnaires = Questionnaire.objects.filter(experiment__sessions=participant.session_id)
+        return _present(set(questionnaires.values_list("placement", flat=True)))
+
+    stages = kept(participant.content_key, "stages", read)
+    return Progress(stages.index(participant.stage) + 2, len(stages) + 1)
 
 
 def first_stage(experiment: Experiment) -> Stage:

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("join/", views.join, name="join"),
     path("join/<join_code:join_code>/", views.consent, name="consent"),
+    path("join/<join_code:join_code>/returning/", views.returning, name="returning"),
     path("declined/", views.declined, name="declined"),
     path("resume/", views.resume, name="resume"),
     path("p/<uuid:code>/", include(participant_urls)),

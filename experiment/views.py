@@ -24,15 +24,17 @@ from experiment.forms import (
     JoinForm,
     QuestionnaireForm,
     ResumeForm,
+    ReturningForm,
     ShownThreatsForm,
     ThreatAnswersForm,
     TrainingForm,
+    UnlockForm,
     UsefulnessForm,
 )
 from experiment.models import LabSession, Participant, Placement, Stage
 from experiment.services import participation
 from experiment.sources import sources_for
-from experiment.stages import url_of
+from experiment.stages import consent_progress, progress_of, url_of
 from threats.models import STRIDE_PROPERTY, Diagram
 
 # A browser remembers its participant per lab session in a signed cookie rather than in Django's session table: a
@@ -59,6 +61,8 @@ def _remembering(response: HttpResponse, participant: Participant) -> HttpRespon
 
 
 def _remembered(request: HttpRequest, session: LabSession) -> Participant | None:
+    """The unfinished participant this browser holds for the session, if any. A finished one is not held: the next
+    student at a shared computer who opens the join link starts as a new participant."""
     value = request.get_signed_cookie(
         _remember_cookie(session.pk), default=None, salt=_REMEMBER_SALT, max_age=settings.SESSION_COOKIE_AGE
     )
@@ -66,7 +70,43 @@ def _remembered(request: HttpRequest, session: LabSession) -> Participant | None
         code = uuid.UUID(value) if value else None
     except ValueError:
         return None
-    return Participant.objects.filter(code=code, session=session).first() if code else None
+    found = Participant.objects.filter(code=code, session=session).exclude(stage=Stage.DONE)
+    return found.first() if code else None
+
+
+def _forgetting(response: HttpResponse, session_id: int) -> HttpResponse:
+    response.delete_cookie(_remember_cookie(session_id), samesite="Lax")
+    return response
+
+
+# The browser that has just finished, or whoever typed the participant's short code, sees the completion code for
+# ten minutes: time to write it down, reload or switch language. After that, or anywhere else, the thank-you page
+# found from the address alone (a shared computer's history) shows nothing until the short code is typed.
+_FINISHED_COOKIE = "threatlab_finished"
+_FINISHED_SALT = "threatlab.finished"
+SHOWS_COMPLETION_CODE_SECONDS = 10 * 60
+
+
+def _showing_code(response: HttpResponse, participant: Participant) -> HttpResponse:
+    """Forget the participant for its session's join link, and show its completion code in this browser for a
+    while."""
+    response.set_signed_cookie(
+        _FINISHED_COOKIE,
+        str(participant.code),
+        salt=_FINISHED_SALT,
+        max_age=SHOWS_COMPLETION_CODE_SECONDS,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return _forgetting(response, participant.session_id)
+
+
+def _shows_code(request: HttpRequest, participant: Participant) -> bool:
+    shown = request.get_signed_cookie(
+        _FINISHED_COOKIE, default=None, salt=_FINISHED_SALT, max_age=SHOWS_COMPLETION_CODE_SECONDS
+    )
+    return shown == str(participant.code)
 
 
 def _participant_or_404(request: HttpRequest, code: uuid.UUID) -> Participant:
@@ -103,6 +143,10 @@ def _too_many_guesses(request: HttpRequest) -> HttpResponse:
     return _limited(request, message)
 
 
+def _too_many_participant_codes(request: HttpRequest) -> HttpResponse:
+    return _limited(request, _("Too many wrong participant codes from here. Wait ten minutes, or ask your instructor."))
+
+
 @require_POST
 def join(request: HttpRequest) -> HttpResponse:
     form = JoinForm(request.POST)
@@ -114,21 +158,22 @@ def join(request: HttpRequest) -> HttpResponse:
     return render(request, "experiment/home.html", {"join_form": form, "resume_form": ResumeForm()}, status=400)
 
 
+@never_cache
 @require_POST
 def resume(request: HttpRequest) -> HttpResponse:
     form = ResumeForm(request.POST)
-    participant = None
-    if form.is_valid():
-        participant = Participant.objects.filter(code=form.cleaned_data["participant_code"]).first()
-        if participant is None:
-            form.add_error("participant_code", _("No participant has this code. Check it and try again."))
-    if participant is not None:
+    if not form.is_valid():
+        # Only a wrong code counts: the limit never refuses a right one.
+        typed = "participant_code" in form.errors and bool(request.POST.get("participant_code", "").strip())
+        if typed and throttle.wrong_code(request, throttle.RESUME):
+            return _too_many_participant_codes(request)
+        return render(request, "experiment/home.html", {"join_form": JoinForm(), "resume_form": form}, status=400)
+    participant = form.cleaned_data["participant_code"]
+    if participant.stage != Stage.DONE:
         return _remembering(redirect(url_of(participant)), participant)
-    if request.POST.get("participant_code", "").strip() and throttle.wrong_code(request, throttle.RESUME):
-        return _limited(
-            request, _("Too many wrong participant codes from here. Wait ten minutes, or ask your instructor.")
-        )
-    return render(request, "experiment/home.html", {"join_form": JoinForm(), "resume_form": form}, status=400)
+    if form.proves_owner:
+        return _showing_code(redirect(url_of(participant)), participant)
+    return redirect(url_of(participant))
 
 
 @never_cache
@@ -140,8 +185,10 @@ def consent(request: HttpRequest, join_code: str) -> HttpResponse:
             return _too_many_guesses(request)
         raise Http404("No lab session has this code.")
     participant = _remembered(request, session)
-    if participant is not None:
+    if participant is not None and request.method == "POST":
         return redirect(url_of(participant))
+    if participant is not None:
+        return _returning_page(request, session, participant, ReturningForm())
     # Staff trying the join link are no students: like rehearsal bots they take part as simulated participants,
     # which "Reset the rehearsal" removes and the analysis leaves out. (A student's browser has no staff login, so
     # this reads no session.)
@@ -170,8 +217,32 @@ def consent(request: HttpRequest, join_code: str) -> HttpResponse:
         else:
             return _remembering(redirect(url_of(participant)), participant)
     status = 403 if problem else (400 if form.is_bound else 200)
-    context = {"session": session, "form": form, "problem": problem}
+    context = {"session": session, "form": form, "problem": problem, "progress": consent_progress(session.experiment)}
     return render(request, "experiment/consent.html", context, status=status)
+
+
+def _returning_page(request: HttpRequest, session: LabSession, participant: Participant, form) -> HttpResponse:
+    context = {"session": session, "remembered": participant, "form": form}
+    return render(request, "experiment/returning.html", context, status=400 if form.is_bound else 200)
+
+
+@never_cache
+@require_POST
+def returning(request: HttpRequest, join_code: str) -> HttpResponse:
+    """The answer of a browser that holds an unfinished participant: continue as them, or start as a new student
+    (the browser forgets them; its script forgets their unsent answers)."""
+    session = selectors.session_by_join_code(join_code.upper())
+    if session is None:
+        raise Http404("No lab session has this code.")
+    participant = _remembered(request, session)
+    if participant is None:
+        return redirect("experiment:consent", join_code=session.join_code)
+    form = ReturningForm(request.POST)
+    if not form.is_valid():
+        return _returning_page(request, session, participant, form)
+    if form.cleaned_data["choice"] == "continue":
+        return redirect(url_of(participant))
+    return _forgetting(redirect("experiment:consent", join_code=session.join_code), session.pk)
 
 
 @require_GET
@@ -179,6 +250,7 @@ def declined(request: HttpRequest) -> HttpResponse:
     return render(request, "experiment/declined.html")
 
 
+@never_cache
 @require_GET
 def participant_home(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     participant = _participant_or_404(request, code)
@@ -192,7 +264,7 @@ def _page_context(participant: Participant) -> dict:
     built on first use (SimpleLazyObject): only when the template renders the questions' cached block, so a page
     whose block is cached builds no form and reads no questions.
     """
-    return {"participant": participant, "content_key": participant.content_key}
+    return {"participant": participant, "content_key": participant.content_key, "progress": progress_of(participant)}
 
 
 def _experiment(participant: Participant) -> SimpleLazyObject:
@@ -251,7 +323,8 @@ def threats(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         **_material_context(participant),
         "form": form,
         "shown": form or ShownThreatsForm(participant.threat_order),
-        "cards": selectors.threat_refs(participant),
+        "cards": selectors.threat_titles(participant),
+        "answered": form.answered() if form else 0,
         "blank_form": SimpleLazyObject(new_form),
     }
     return render(request, "experiment/threats.html", context, status=400 if form else 200)
@@ -273,7 +346,8 @@ def usefulness(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         if completion is None:
             messages.info(request, _("Your ratings were already submitted; they are kept as they were."))
             participant.refresh_from_db()
-        return redirect(url_of(participant))
+        response = redirect(url_of(participant))
+        return _showing_code(response, participant) if completion else response
     context = {**_page_context(participant), "form": form, "blank_form": SimpleLazyObject(new_form)}
     return render(request, "experiment/usefulness.html", context, status=400 if form else 200)
 
@@ -296,6 +370,8 @@ def _questionnaire(request: HttpRequest, code: uuid.UUID, stage: Stage, placemen
         if not stored:
             messages.info(request, _("Your answers were already submitted; they are kept as they were."))
             participant.refresh_from_db()
+        elif stage == Stage.EXIT:
+            return _showing_code(redirect(url_of(participant)), participant)
         return redirect(url_of(participant))
     # An answered form's items carry their questionnaire; an unanswered page reads it only for a block the content
     # cache does not hold yet.
@@ -327,14 +403,28 @@ def exit_questionnaire(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     return _questionnaire(request, code, Stage.EXIT, Placement.EXIT)
 
 
-@require_GET
+@never_cache
+@require_http_methods(["GET", "POST"])
 def done(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    """The thank-you page. Its completion code shows to the browser that has just finished and to whoever typed the
+    participant's short code; opened from the address alone, it asks for that code first (wrong guesses limited as
+    join codes are)."""
     participant = _participant_or_404(request, code)
     if participant.stage != Stage.DONE:
         return redirect(url_of(participant))
-    completion_code = completion_code_for(str(participant.code))
-    context = {**_page_context(participant), "completion_code": completion_code}
-    return render(request, "experiment/done.html", context)
+    if _shows_code(request, participant) and request.method == "POST":
+        return redirect(url_of(participant))
+    if _shows_code(request, participant):
+        context = {**_page_context(participant), "completion_code": completion_code_for(str(participant.code))}
+        return render(request, "experiment/done.html", context)
+    form = UnlockForm(participant, _posted(request))
+    if form.is_valid():
+        return _showing_code(redirect(url_of(participant)), participant)
+    typed = form.is_bound and bool(request.POST.get("participant_code", "").strip())
+    if typed and throttle.wrong_code(request, throttle.RESUME):
+        return _too_many_participant_codes(request)
+    context = {**_page_context(participant), "unlock_form": form}
+    return render(request, "experiment/done.html", context, status=400 if form.is_bound else 200)
 
 
 @require_GET

@@ -40,7 +40,7 @@ def experiment(db) -> Experiment:
             scenario=scenario,
             ref=ref,
             position=i,
-            title=ref,
+            title=f"The {ref.lower()} threat",
             description=f"Description of {ref}",
             stride=Stride.SPOOFING,
             assumptions=["an assumption"],

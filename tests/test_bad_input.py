@@ -40,7 +40,8 @@ def test_a_missing_answer_names_the_threat(client, at_threats):
     first = Threat.objects.get(pk=at_threats.threat_order[0])
     del data[threat_field_name(first)]
     response = client.post(url("threats", at_threats), data)
-    assert_refused(response, f"Choose applicable or not applicable for {first.ref}".encode(), at_threats, Stage.THREATS)
+    message = f"Choose applicable or not applicable for threat 1, {first.title}."
+    assert_refused(response, message.encode(), at_threats, Stage.THREATS)
     assert Answer.objects.count() == 0
 
 
@@ -58,7 +59,8 @@ def test_an_answer_that_is_neither_choice_is_refused(client, at_threats):
     first = Threat.objects.get(pk=at_threats.threat_order[0])
     data[threat_field_name(first)] = "maybe"
     response = client.post(url("threats", at_threats), data)
-    assert_refused(response, f"Choose applicable or not applicable for {first.ref}".encode(), at_threats, Stage.THREATS)
+    message = f"Choose applicable or not applicable for threat 1, {first.title}."
+    assert_refused(response, message.encode(), at_threats, Stage.THREATS)
     assert Answer.objects.count() == 0
 
 

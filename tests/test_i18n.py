@@ -46,9 +46,10 @@ EXPECTED = {
         ],
         "threats": [
             "De dreigingen",
-            "Is REAL-1 een juiste dreiging die van toepassing is?",
+            "Is deze dreiging juist en van toepassing: The real-1 threat?",
             "Niet van toepassing",
-            "Mijn antwoorden verzenden",
+            "0 van 4 beantwoord",
+            "Volgende",
         ],
         "unknown_code": "Er is geen labsessie met de code QQQQQQQQ. Controleer de code en probeer het opnieuw.",
         "required": "Dit veld is verplicht.",
@@ -64,7 +65,7 @@ EXPECTED = {
             "我已阅读材料：开始任务",
             "您的参与者代码",
         ],
-        "threats": ["威胁列表", "REAL-1 是否为正确且适用的威胁？", "不适用", "提交我的回答"],
+        "threats": ["威胁列表", "该威胁是否正确且适用：The real-1 threat？", "不适用", "已回答 0/4", "下一步"],
         "unknown_code": "没有代码为 QQQQQQQQ 的实验场次。请检查后重试。",
         "required": "这个字段是必填项。",
     },
@@ -73,7 +74,7 @@ ENGLISH = {
     "home": ["Join a lab session", "Session code", "Continue where you left off"],
     "consent": ["Information and consent", "I agree to take part"],
     "training": ["Read the material below carefully", "I have read the material", "Your participant code"],
-    "threats": ["Submit my answers", "Not applicable", "a correct applicable threat"],
+    "threats": ["Next", "Not applicable", "correct and applicable", "0 of 4 answered"],
 }
 LANGUAGE_CODES = list(EXPECTED)
 

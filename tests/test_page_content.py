@@ -266,11 +266,11 @@ def test_each_participant_sees_the_cards_numbered_in_their_own_order(client, mak
     order = sorted(first.threat_order)
     Participant.objects.filter(pk=first.pk).update(threat_order=order)
     Participant.objects.filter(pk=second.pk).update(threat_order=order[::-1])
-    refs = dict(Threat.objects.values_list("pk", "ref"))
+    titles = dict(Threat.objects.values_list("pk", "title"))
 
     for participant, threat_ids in ((first, order), (second, order[::-1]), (first, order)):
         html = _page(client, participant, "threats").content.decode()
-        numbered = [f"{position}. {refs[pk]}</h2>" for position, pk in enumerate(threat_ids, start=1)]
+        numbered = [f"{position}. {titles[pk]}</h2>" for position, pk in enumerate(threat_ids, start=1)]
         assert all(heading in html for heading in numbered), participant
         assert [html.index(h) for h in numbered] == sorted(html.index(h) for h in numbered)
         assert f'value="{",".join(map(str, threat_ids))}"' in html, "shown_order is the participant's"
@@ -287,7 +287,7 @@ def test_answers_sent_back_with_an_error_stay_checked(client, make_participant):
     html = response.content.decode()
     assert response.status_code == 400
     assert f'name="threat_{threats[0].pk}" value="applicable" id="id_threat_{threats[0].pk}_0" required checked' in html
-    assert f"Choose applicable or not applicable for {threats[1].ref}." in html
+    assert f"Choose applicable or not applicable for threat 2, {threats[1].title}." in html
     assert _page(client, participant, "threats").content.decode().count(" checked") == 0
 
 

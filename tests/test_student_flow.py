@@ -171,14 +171,16 @@ def test_answers_store_the_position_each_threat_was_shown(client, lab):
     assert stored == [(tid, i, "not_applicable") for i, tid in enumerate(participant.threat_order, 1)]
 
 
-def test_the_threats_page_lists_threats_in_the_stored_order_without_the_key(client, lab):
+def test_the_threats_page_lists_threats_by_title_in_the_stored_order_without_the_key(client, lab):
     participant = consent_post(client, lab.join_code)
     client.post(url("training", participant))
     content = client.get(url("threats", participant)).content.decode()
-    refs = [
-        t.ref for t in (participant.session.experiment.scenario.threats.get(pk=i) for i in participant.threat_order)
-    ]
-    assert [content.index(ref) for ref in refs] == sorted(content.index(ref) for ref in refs)
+    threats = [participant.session.experiment.scenario.threats.get(pk=i) for i in participant.threat_order]
+    headings = [f"{number}. {threat.title}</h2>" for number, threat in enumerate(threats, start=1)]
+    assert [content.index(heading) for heading in headings] == sorted(content.index(h) for h in headings)
+    # The fixture's descriptions name their threat's reference; nothing else on the page does.
+    for threat in threats:
+        assert threat.ref not in content.replace(threat.description, ""), "reference IDs are for researchers"
     assert "SECRET-RATIONALE" not in content
     assert "is_real" not in content
 
@@ -243,21 +245,25 @@ def test_a_second_start_of_the_task_changes_nothing(client, lab):
     assert participant.threats_started_at == started
 
 
-def test_the_same_browser_returns_to_its_stage_from_the_join_link(client, lab):
+def test_the_same_browser_continues_at_its_stage_from_the_join_link(client, lab):
     participant = consent_post(client, lab.join_code)
     client.post(url("training", participant))
-    response = client.get(reverse("experiment:consent", args=[lab.join_code]))
+    asked = client.get(reverse("experiment:consent", args=[lab.join_code]))
+    assert asked.status_code == 200 and asked.context["remembered"] == participant
+    response = client.post(reverse("experiment:returning", args=[lab.join_code]), {"choice": "continue"})
     assert response["Location"] == url("threats", participant)
     assert Participant.objects.count() == 1
 
 
-def test_the_participant_code_resumes_on_another_device(client, lab):
+@pytest.mark.parametrize("typed", ["short", "uuid"])
+def test_the_participant_code_resumes_on_another_device(client, lab, typed):
     participant = consent_post(client, lab.join_code)
     client.post(url("training", participant))
     other = Client()
-    response = other.post(reverse("experiment:resume"), {"participant_code": str(participant.code)})
+    code = participant.resume_code if typed == "short" else str(participant.code)
+    response = other.post(reverse("experiment:resume"), {"participant_code": code})
     assert response["Location"] == url("threats", participant)
-    assert other.get(reverse("experiment:consent", args=[lab.join_code]))["Location"] == url("threats", participant)
+    assert other.get(reverse("experiment:consent", args=[lab.join_code])).context["remembered"] == participant
 
 
 @pytest.mark.parametrize(
@@ -310,7 +316,7 @@ def test_the_completion_code_shows_again_on_another_device(client, lab):
     finish(client, participant)
     first = client.get(url("done", participant)).context["completion_code"]
     other = Client()
-    other.post(reverse("experiment:resume"), {"participant_code": str(participant.code)})
+    other.post(reverse("experiment:resume"), {"participant_code": participant.resume_code})
     assert other.get(url("done", participant)).context["completion_code"] == first
     assert sessions.issued_codes(lab) == [first]
     second = consent_post(Client(), lab.join_code)
@@ -324,7 +330,7 @@ def test_joining_writes_no_session_row(client, lab):
     # The browser keeps its participant in a signed cookie: a class joining at once writes no session table rows.
     participant = consent_post(client, lab.join_code)
     assert Session.objects.count() == 0
-    assert client.get(reverse("experiment:consent", args=[lab.join_code]))["Location"] == url("training", participant)
+    assert client.get(reverse("experiment:consent", args=[lab.join_code])).context["remembered"] == participant
 
 
 def test_an_altered_participant_cookie_is_ignored(client, lab):

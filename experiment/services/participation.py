@@ -14,7 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from experiment import selectors, stages
+from experiment import codes, selectors, stages
 from experiment.assignment import shuffled
 from experiment.codes import completion_code_for
 from experiment.content import kept
@@ -88,7 +88,8 @@ def enrol(
     """Admit a consenting student and fix the threat order; assign an arm now unless an entry questionnaire
     comes first (its answer may choose the stratum).
 
-    Idempotent per ``entry_token``: the same consent form posted again returns the participant it made.
+    Idempotent per ``entry_token``: the same consent form posted again returns the participant it made. Gives the
+    participant a new short code, drawn again on the rare collision (the unique constraint decides).
     Raises AdmissionRefused when the session is not open, past its closing time, or full.
     """
     rng = rng or _system_random
@@ -100,32 +101,54 @@ def enrol(
     first_stage = stages.first_stage(experiment)
     threat_ids = _threat_ids(experiment)
     arm_ids = _arm_ids(experiment)
-    try:
-        with transaction.atomic():
-            if session.capacity is not None:
-                # A capacity counts the others: the session's row admits one at a time, so the count is exact.
-                session = LabSession.objects.select_for_update().select_related("experiment").get(pk=session.pk)
-            problem = admission_problem(session, rehearsal=is_simulated)
-            if problem:
-                raise AdmissionRefused(problem)
-            participant = Participant(
-                entry_token=entry_token,
-                session=session,
-                stage=first_stage,
-                threat_order=shuffled(threat_ids, rng),
-                is_simulated=is_simulated,
-            )
-            if first_stage == Stage.TRAINING:
-                for name, value in allocate(session.pk, "", arm_ids, rng).items():
-                    setattr(participant, name, value)
-            participant.save()
-            return participant
-    except IntegrityError:
-        # A concurrent POST of the same consent form won the race: its participant is the one.
-        winner = selectors.participant_by_entry_token(entry_token)
-        if winner is None:
-            raise
-        return winner
+    attempts_left = _SHORT_CODE_ATTEMPTS
+    while True:
+        try:
+            return _admit(session, entry_token, first_stage, threat_ids, arm_ids, is_simulated, rng)
+        except IntegrityError:
+            # A concurrent POST of the same consent form won the race: its participant is the one. Otherwise the
+            # short code the new participant drew was taken (one chance in 2**51 per participant): draw another.
+            winner = selectors.participant_by_entry_token(entry_token)
+            if winner is not None:
+                return winner
+            attempts_left -= 1
+            if not attempts_left:
+                raise
+
+
+# Two collisions in a row on a space of 25**11 codes would mean something else is wrong; say so.
+_SHORT_CODE_ATTEMPTS = 3
+
+
+def _admit(
+    session: LabSession,
+    entry_token: uuid.UUID,
+    first_stage: Stage,
+    threat_ids: list[int],
+    arm_ids: list[int],
+    is_simulated: bool,
+    rng: random.Random,
+) -> Participant:
+    with transaction.atomic():
+        if session.capacity is not None:
+            # A capacity counts the others: the session's row admits one at a time, so the count is exact.
+            session = LabSession.objects.select_for_update().select_related("experiment").get(pk=session.pk)
+        problem = admission_problem(session, rehearsal=is_simulated)
+        if problem:
+            raise AdmissionRefused(problem)
+        participant = Participant(
+            entry_token=entry_token,
+            short_code=codes.new_participant_code(),
+            session=session,
+            stage=first_stage,
+            threat_order=shuffled(threat_ids, rng),
+            is_simulated=is_simulated,
+        )
+        if first_stage == Stage.TRAINING:
+            for name, value in allocate(session.pk, "", arm_ids, rng).items():
+                setattr(participant, name, value)
+        participant.save()
+        return participant
 
 
 def record_declined(session: LabSession) -> None:

@@ -13,12 +13,15 @@ STAGE_PATH = re.compile(r"/p/(?P<code>[0-9a-f-]{36})/(?P<stage>[a-z]+)/$")
 ANY_STAGE = re.compile(r"/p/[0-9a-f-]{36}/[a-z]+/$")
 MAX_TABS = 400
 STAGES = ["entry", "training", "threats", "usefulness", "exit", "done"]
+# A page's button says "Next" where another page follows, "Submit and finish" on the last step before the thank-you
+# page (which of the two depends on the experiment's questionnaires).
+NEXT_OR_FINISH = re.compile(r"^(Next|Submit and finish)$")
 SUBMIT = {
-    "entry": "Submit",
+    "entry": NEXT_OR_FINISH,
     "training": "I have read the material: start the task",
-    "threats": "Submit my answers",
-    "usefulness": "Submit and finish",
-    "exit": "Submit",
+    "threats": "Next",
+    "usefulness": NEXT_OR_FINISH,
+    "exit": NEXT_OR_FINISH,
 }
 
 
