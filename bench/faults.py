@@ -191,26 +191,26 @@ class ClientDrops:
         await asyncio.sleep(student.rng.choice([0.0, 0.2, 1.0, 2.0]))
 
 
-def instance_kill_effect(samples: list[Sample], at: float) -> dict:
-    """What killing an instance at ``at`` (seconds into the run) did: the requests that failed from then on, the
-    requests sent again, and which instance answered before and after (none the dead one, once nginx knows)."""
+def instance_kill_effect(samples: list[Sample], event: Event) -> dict:
+    """What killing an instance did: the requests that failed from then on, the requests sent again, and which
+    instance answered the requests sent before the kill, those in flight across it and those sent after it (none
+    the dead one: nginx sends them elsewhere)."""
+    at, done = event.at, event.at + event.seconds
     failed = [s for s in samples if s.at + s.latency >= at and (s.status == 0 or s.status >= 500)]
     retried = [s for s in samples if s.retry and s.at >= at]
-    before: dict[str, int] = {}
-    after: dict[str, int] = {}
+    answered: dict[str, Counter] = {"before": Counter(), "in_flight": Counter(), "after": Counter()}
     for sample in samples:
         if sample.instance and sample.step != "reference":
-            side = before if sample.at + sample.latency < at else after
-            side[sample.instance] = side.get(sample.instance, 0) + 1
+            when = "after" if sample.at >= done else "before" if sample.at + sample.latency < at else "in_flight"
+            answered[when][sample.instance] += 1
     return {
         "killed_at_s": round(at, 1),
         "failed": len(failed),
         "failed_by_kind": dict(Counter(f"{s.step}: {s.error or s.status}" for s in failed).most_common()),
-        "failed_within_s": [round(min(s.at for s in failed) - at, 2), round(max(s.at for s in failed) - at, 2)]
+        "failed_sent_within_s": [round(min(s.at for s in failed) - at, 2), round(max(s.at for s in failed) - at, 2)]
         if failed
         else None,
         "retried": len(retried),
         "retried_by_step": dict(Counter(s.step for s in retried).most_common()),
-        "answered_before_by_instance": dict(sorted(before.items())),
-        "answered_after_by_instance": dict(sorted(after.items())),
+        **{f"answered_{when}_by_instance": dict(sorted(counts.items())) for when, counts in answered.items()},
     }

@@ -369,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         results["faults"]["workers_after"] = len(workers_after)
         for event in log.events:
             if event.fault == "instance-kill":
-                results["faults"]["instance_kill"] = fault_tools.instance_kill_effect(recorder.samples, event.at)
+                results["faults"]["instance_kill"] = fault_tools.instance_kill_effect(recorder.samples, event)
 
     print(
         f"\nLab: {args.students} students, join within {args.join_window:.0f} s, submit within "
