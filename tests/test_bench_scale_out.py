@@ -6,6 +6,7 @@ bench/proxy.py names. The run needs nginx, openssl, Redis on 127.0.0.1:6379 and 
 (.ci/run has all four).
 """
 
+import ipaddress
 import json
 import os
 import shutil
@@ -15,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from bench import proxy
+from bench import proxy, report
+from bench.driver import Sample, student_address
+from bench.faults import Event, instance_kill_effect
 from bench.stack import BENCH_REDIS_URL, PgServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,6 +45,48 @@ def test_the_bench_copy_of_deploy_nginx_conf_differs_only_where_bench_proxy_says
     assert "server 127.0.0.1:9001; server 127.0.0.1:9002; server 127.0.0.1:9003;" in text
     assert "listen 127.0.0.1:8443 ssl;" in text and "listen 127.0.0.1:8080;" in text
     assert "web:8000" not in text and "/etc/nginx" not in text and "/var/log" not in text
+
+
+def test_each_student_has_an_address_of_its_own_on_loopback_apart_from_the_proxys():
+    addresses = [student_address(i) for i in range(1000)]
+
+    assert len(set(addresses)) == 1000
+    assert all(ipaddress.ip_address(a) in ipaddress.ip_network("127.0.0.0/8") for a in addresses)
+    assert "127.0.0.1" not in addresses
+    assert not any(a.endswith((".0", ".255")) for a in addresses)
+
+
+def test_a_request_sent_again_after_an_error_counts_as_retried_apart_from_the_error():
+    samples = [
+        Sample("threats_submit", 10.0, 0.05, 502, error="HTTP 502", instance=""),
+        Sample("threats_submit", 10.8, 0.04, 302, retry=True, instance="web-1"),
+        Sample("threats_submit", 11.0, 0.04, 302, instance="web-3"),
+    ]
+
+    (figures,) = report.step_figures(samples)
+
+    assert (figures.count, figures.errors, figures.retried) == (3, 1, 1)
+    assert "| threats_submit | 3 | 1 | 1 |" in report.steps_table([figures])
+
+
+def test_the_kill_effect_says_who_answered_before_across_and_after_the_kill():
+    kill = Event("instance-kill", at=20.0, seconds=0.05, detail="killed web-2")
+    samples = [
+        Sample("threats_page", 19.0, 0.1, 200, instance="web-2"),  # before
+        Sample("threats_submit", 19.9, 0.2, 502, error="HTTP 502"),  # held by web-2 when it died
+        Sample("threats_page", 19.98, 0.04, 200, instance="web-2"),  # answered as the kill began
+        Sample("threats_submit", 20.6, 0.05, 302, retry=True, instance="web-1"),  # the student's retry
+        Sample("usefulness_page", 21.0, 0.05, 200, instance="web-3"),
+    ]
+
+    effect = instance_kill_effect(samples, kill)
+
+    assert effect["failed"] == 1 and effect["failed_by_kind"] == {"threats_submit: HTTP 502": 1}
+    assert effect["failed_sent_within_s"] == [-0.1, -0.1]
+    assert effect["retried"] == 1 and effect["retried_by_step"] == {"threats_submit": 1}
+    assert effect["answered_before_by_instance"] == {"web-2": 1}
+    assert effect["answered_in_flight_by_instance"] == {"web-2": 1}
+    assert effect["answered_after_by_instance"] == {"web-1": 1, "web-3": 1}
 
 
 def test_nginx_accepts_the_bench_configuration(tmp_path):
