@@ -165,6 +165,15 @@ def flush_redis(url: str) -> None:
         raise RuntimeError(f"no Redis at {url} for the limits' counters ({error}); start redis-server") from None
 
 
+def _running(pid: int) -> bool:
+    """Whether ``pid`` still runs: not gone, and not a zombie waiting for its parent to reap it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def children_of(pid: int) -> list[int]:
     """Process ids whose parent is ``pid`` (gunicorn's workers), read from /proc."""
     found = []
@@ -454,10 +463,13 @@ class Stack:
         return [i.process.pid for i in self.instances if i.process.poll() is None]
 
     def kill_instance(self, instance: Instance) -> list[int]:
-        """SIGKILL to the master and its workers at once, as when a container crashes; the pids it killed."""
+        """SIGKILL to the master and its workers at once, as when a container crashes; returns, with the pids it
+        killed, once none of them runs (a worker may outlive its master by the moment the kernel takes to end it)."""
         pids = [instance.process.pid, *children_of(instance.process.pid)]
         os.killpg(instance.process.pid, signal.SIGKILL)
         instance.process.wait()
+        while any(_running(pid) for pid in pids):
+            time.sleep(0.001)
         return pids
 
     def stop_gunicorn(self) -> None:
