@@ -1,4 +1,4 @@
-"""Where the two cores went during a run: the driver, gunicorn, PostgreSQL, and everything else on the machine.
+"""Where the two cores went during a run: the driver, gunicorn, PostgreSQL, nginx, and everything else.
 
 Read from /proc: a process's own CPU time (utime + stime) and, for PostgreSQL's postmaster, that of the backends
 it has already reaped (cutime + cstime), so short-lived connections are counted too.
@@ -64,18 +64,26 @@ class CpuSnapshot:
     at: float
     machine: float
     driver: float
-    gunicorn: float
+    gunicorn: dict[int, float]  # per instance's master: its tree's seconds
     postgres: float
+    nginx: float = 0.0
 
 
-def snapshot(at: float, gunicorn_pid: int | None, postmaster: int | None) -> CpuSnapshot:
+def snapshot(at: float, gunicorn_pids: list[int], postmaster: int | None, nginx_pid: int | None = None) -> CpuSnapshot:
     return CpuSnapshot(
         at=at,
         machine=machine_busy_seconds(),
         driver=driver_seconds(),
-        gunicorn=tree_seconds(gunicorn_pid) if gunicorn_pid else 0.0,
+        gunicorn={pid: tree_seconds(pid) for pid in gunicorn_pids},
         postgres=tree_seconds(postmaster) if postmaster else 0.0,
+        nginx=tree_seconds(nginx_pid) if nginx_pid else 0.0,
     )
+
+
+def _gunicorn_used(before: CpuSnapshot, after: CpuSnapshot) -> float:
+    """The instances' CPU between the two; an instance killed in between took its counters with it and counts as
+    "other" (its /proc entry is gone: it reads 0)."""
+    return sum(after.gunicorn[pid] - seconds for pid, seconds in before.gunicorn.items() if after.gunicorn.get(pid))
 
 
 def shares(before: CpuSnapshot, after: CpuSnapshot) -> dict:
@@ -86,11 +94,13 @@ def shares(before: CpuSnapshot, after: CpuSnapshot) -> dict:
     used = {
         "machine": after.machine - before.machine,
         "driver": after.driver - before.driver,
-        "gunicorn": after.gunicorn - before.gunicorn,
+        "gunicorn": _gunicorn_used(before, after),
         "postgres": after.postgres - before.postgres,
     }
+    if after.nginx:
+        used["nginx"] = after.nginx - before.nginx
     if used["postgres"] < 0 or used["gunicorn"] < 0:
         # A restarted PostgreSQL or gunicorn took its counters with it: only the machine total is known.
         return {"machine": round(used["machine"] / seconds, 2), "driver": round(used["driver"] / seconds, 2)}
-    used["other"] = max(0.0, used["machine"] - used["driver"] - used["gunicorn"] - used["postgres"])
+    used["other"] = max(0.0, used["machine"] - sum(v for k, v in used.items() if k != "machine"))
     return {k: round(v / seconds, 2) for k, v in used.items()}

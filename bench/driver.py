@@ -4,12 +4,18 @@ Each student has its own connection pool and cookie jar, reads each page's form 
 threats in the order shown, the sources to rate), thinks, and submits it. The class ramps like a real one: everyone
 arrives within the join window, everyone submits within the submit window.
 
-The requests say what nginx would say in production (``X-Forwarded-Proto: https`` and the page's ``Origin``), so
-the app runs with its production settings: secure cookies, HSTS, the HTTPS-only CSRF checks. The cookies are
-therefore kept here by hand: a cookie jar would not send a ``Secure`` cookie over plain HTTP on loopback.
+Straight to gunicorn, the requests say what nginx would say in production (``X-Forwarded-Proto: https``); through
+nginx (``https://``), nginx says it. Either way they carry the page's ``Origin``, so the app runs with its
+production settings: secure cookies, HSTS, the HTTPS-only CSRF checks. The cookies are kept here by hand: a cookie
+jar would not send a ``Secure`` cookie over plain HTTP on loopback. nginx's certificate is self-signed: not checked.
+
+Each student's connections leave from an address of its own in 127.0.0.0/8 (``student_address``), as a class's
+browsers do from their own machines, so the limits per address (experiment/throttle.py) meet a class as they
+would, not one address for all.
 
 A student who meets an error (a 5xx page, a dropped connection) does what a person does: waits a moment and sends
-the same request again (reload, or "submit" once more), until ``retry_for`` seconds have passed.
+the same request again (reload, or "submit" once more), until ``retry_for`` seconds have passed. Each such request
+is recorded as a retry, apart from the error that caused it.
 """
 
 import asyncio
@@ -46,6 +52,8 @@ class Sample:
     queries: int | None = None
     db_us: int | None = None  # X-Bench-DB-Time: time waiting on SQL
     error: str = ""
+    retry: bool = False  # sent again after an error, as a person reloads
+    instance: str = ""  # X-Bench-Instance: the gunicorn instance that answered
 
 
 @dataclass
@@ -66,6 +74,12 @@ def _int(value: str | None) -> int | None:
     return int(value) if value else None
 
 
+def student_address(index: int) -> str:
+    """Student ``index``'s own source address: 127.1.0.1 to 127.1.0.250, then 127.1.1.1, ... (250 a /24, none
+    ending in .0 or .255). Apart from 127.0.0.1, which is nginx's own address towards gunicorn and the probes'."""
+    return f"127.1.{index // 250}.{index % 250 + 1}"
+
+
 @dataclass
 class Page:
     """A response as the student's browser got it, read to the end."""
@@ -81,16 +95,25 @@ class Browser:
     # aiohttp, not httpx: the driver runs on the cores the server under test runs on, and aiohttp's C parser spends
     # a third of httpx's CPU per request (docs/performance.md).
 
-    def __init__(self, base_url: str, recorder: Recorder, timeout: float = 30.0):
+    def __init__(self, base_url: str, recorder: Recorder, timeout: float = 30.0, local_address: str | None = None):
         self.base_url = base_url
         self.origin = "https://" + base_url.split("://", 1)[1]
         self.recorder = recorder
+        self.local_address = local_address
         self.cookies: dict[str, str] = {}
+        direct = base_url.startswith("http://")
+        headers = {"User-Agent": "threatlab-bench"}
+        if direct:
+            headers["X-Forwarded-Proto"] = "https"  # what nginx would add
+        connector = aiohttp.TCPConnector(
+            ssl=None if direct else False, local_addr=(local_address, 0) if local_address else None
+        )
         self.client = aiohttp.ClientSession(
             base_url,
+            connector=connector,
             cookie_jar=aiohttp.DummyCookieJar(),
             timeout=aiohttp.ClientTimeout(total=timeout),
-            headers={"X-Forwarded-Proto": "https", "User-Agent": "threatlab-bench"},
+            headers=headers,
         )
 
     async def close(self) -> None:
@@ -114,7 +137,9 @@ class Browser:
             else:
                 self.cookies[name] = value
 
-    async def send(self, step: str, method: str, path: str, data: dict | None = None) -> Page | None:
+    async def send(
+        self, step: str, method: str, path: str, data: dict | None = None, retry: bool = False
+    ) -> Page | None:
         """One request, timed and recorded; None when no response came back."""
         started = self.recorder.now()
         clock = time.perf_counter()
@@ -125,7 +150,7 @@ class Browser:
                 response = Page(raw.status, raw.headers, await raw.text())
         except (aiohttp.ClientError, TimeoutError) as error:
             latency = time.perf_counter() - clock
-            self.recorder.samples.append(Sample(step, started, latency, 0, error=type(error).__name__))
+            self.recorder.samples.append(Sample(step, started, latency, 0, error=type(error).__name__, retry=retry))
             return None
         latency = time.perf_counter() - clock
         self._keep_cookies(response)
@@ -141,6 +166,8 @@ class Browser:
                 queries=_int(headers.get("x-bench-queries")),
                 db_us=_int(headers.get("x-bench-db-time")),
                 error="" if response.status_code < 400 else f"HTTP {response.status_code}",
+                retry=retry,
+                instance=headers.get("x-bench-instance", ""),
             )
         )
         return response
@@ -248,7 +275,7 @@ class Lab:
         deadline = self.recorder.now() + self.retry_for
         attempt = 0
         while True:
-            response = await browser.send(step, method, path, data)
+            response = await browser.send(step, method, path, data, retry=attempt > 0)
             if response is not None and response.status_code < 500:
                 return response
             student.errors += 1
@@ -277,7 +304,7 @@ class Lab:
         return path, shown
 
     async def take(self, student: Student) -> None:
-        browser = Browser(self.base_url, self.recorder)
+        browser = Browser(self.base_url, self.recorder, local_address=student_address(student.index))
         try:
             await self._take(student, browser)
             student.finished = True

@@ -4,14 +4,18 @@ X-Bench-Time: microseconds from entering the outermost middleware to leaving it 
 X-Bench-CPU: microseconds of this thread's CPU in the same span (the wall time above also holds waits: on SQL, and
 on a core while the machine is busy).
 X-Bench-Queries: SQL statements run; X-Bench-DB-Time: microseconds spent waiting on them.
+X-Bench-Instance: which gunicorn instance answered (BENCH_INSTANCE, set by bench/stack.py), when there are several.
 """
 
+import os
 import time
 
 from django.db import connection
 
 
 def timing(get_response):
+    instance = os.environ.get("BENCH_INSTANCE", "")
+
     def middleware(request):
         stats = {"queries": 0, "db": 0.0}
 
@@ -31,6 +35,8 @@ def timing(get_response):
         response["X-Bench-Time"] = str(int((time.perf_counter() - started) * 1e6))
         response["X-Bench-Queries"] = str(stats["queries"])
         response["X-Bench-DB-Time"] = str(int(stats["db"] * 1e6))
+        if instance:
+            response["X-Bench-Instance"] = instance
         return response
 
     return middleware

@@ -42,7 +42,8 @@ def percentile(values: list[float], q: float) -> float:
 class StepFigures:
     step: str
     count: int
-    errors: int
+    errors: int  # requests that got no response or an error status
+    retried: int  # requests sent again after an error (a person's reload): each also in ``count``
     p50_ms: float
     p95_ms: float
     p99_ms: float
@@ -76,6 +77,7 @@ def step_figures(samples: list[Sample], reference_p50_ms: float | None = None) -
                 step=step,
                 count=len(group),
                 errors=len(group) - len(ok),
+                retried=sum(1 for s in group if s.retry),
                 p50_ms=p50,
                 p95_ms=percentile(latencies, 95),
                 p99_ms=percentile(latencies, 99),
@@ -244,9 +246,9 @@ def capacity_table(rows: list[Capacity]) -> str:
 
 def steps_table(rows: list[StepFigures]) -> str:
     lines = [
-        "| step | requests | errors | p50 ms | p95 ms | p99 ms | max ms | server p50/p95 ms | server CPU ms "
-        "| SQL p50 ms | queries | p50 / ref p50 |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| step | requests | errors | retried | p50 ms | p95 ms | p99 ms | max ms | server p50/p95 ms "
+        "| server CPU ms | SQL p50 ms | queries | p50 / ref p50 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         queries = (
@@ -255,9 +257,9 @@ def steps_table(rows: list[StepFigures]) -> str:
             else (str(r.queries_min) if r.queries_min == r.queries_max else f"{r.queries_min}-{r.queries_max}")
         )
         lines.append(
-            f"| {r.step} | {r.count} | {r.errors} | {_fmt(r.p50_ms)} | {_fmt(r.p95_ms)} | {_fmt(r.p99_ms)} | "
-            f"{_fmt(r.max_ms)} | {_fmt(r.server_p50_ms)}/{_fmt(r.server_p95_ms)} | {_fmt(r.cpu_mean_ms, 2)} | "
-            f"{_fmt(r.db_p50_ms)} | {queries} | "
+            f"| {r.step} | {r.count} | {r.errors} | {r.retried} | {_fmt(r.p50_ms)} | {_fmt(r.p95_ms)} | "
+            f"{_fmt(r.p99_ms)} | {_fmt(r.max_ms)} | {_fmt(r.server_p50_ms)}/{_fmt(r.server_p95_ms)} | "
+            f"{_fmt(r.cpu_mean_ms, 2)} | {_fmt(r.db_p50_ms)} | {queries} | "
             f"{_fmt(r.p50_vs_reference, 2)} |"
         )
     return "\n".join(lines)

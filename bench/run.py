@@ -3,12 +3,18 @@
     .venv/bin/python bench/run.py                       # 500 students: join within 10 s, submit within 60 s
     .venv/bin/python bench/run.py -n 50 --join-window 3 --submit-window 10
     .venv/bin/python bench/run.py -n 200 --fault worker-kill --fault client-drop
+    .venv/bin/python bench/run.py --replicas 3 --proxy nginx --fault instance-kill
 
 One run: create the database threatlab_bench_<pid>, migrate, load the experiment, open a session, start gunicorn;
 measure the reference view and each student page back to back (capacity, as ratios); run the class with the
 reference probed alongside; check the database against what every student sent; print the figures; stop gunicorn
 and drop the database. Exit status 1 when anything was lost, doubled or left unfinished (and, with
 --enforce-targets, when a target was missed).
+
+Scaled out (``--replicas N --proxy nginx``), as docker-compose.yml deploys: N gunicorn instances on the one
+database and one Redis, behind nginx with deploy/nginx.conf over TLS (bench/stack.py, bench/proxy.py); before the
+class, one address's wrong join codes and consents check that the limits hold across the instances
+(bench/limits.py).
 """
 
 import argparse
@@ -38,7 +44,8 @@ from bench.driver import (  # noqa: E402
     probe_reference,
     run_class,
 )
-from bench.stack import Server, Stack  # noqa: E402
+from bench.limits import check_limits  # noqa: E402
+from bench.stack import FLOOD_SESSION_LIMIT, Server, Stack, children_of  # noqa: E402
 
 # Rounds of the capacity part; each page is compared with the reference of its own round.
 CAPACITY_ROUNDS = 5
@@ -54,6 +61,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker (default 1, as deployed)")
     parser.add_argument("--worker-class", default="gthread", choices=["gthread", "sync"])
     parser.add_argument("--keep-alive", type=int, default=75, help="gunicorn --keep-alive (default 75, as deployed)")
+    parser.add_argument(
+        "--replicas", type=int, default=1, help="gunicorn instances, each with --workers (more than 1: --proxy nginx)"
+    )
+    parser.add_argument(
+        "--proxy", choices=["nginx"], help="put nginx with deploy/nginx.conf in front, over TLS, limits in Redis"
+    )
     parser.add_argument("--seed", type=int, default=1, help="seeds arrivals, think times and answers")
     parser.add_argument(
         "--calibrate-seconds",
@@ -156,9 +169,14 @@ async def calibrate(
     return rows
 
 
-async def _snapshot_at(recorder: Recorder, at: float, gunicorn_pid: int | None, postmaster: int | None):
+async def _snapshot_at(recorder: Recorder, at: float, stack: Stack, postmaster: int | None):
     await recorder.sleep_until(at)
-    return cpu.snapshot(recorder.now(), gunicorn_pid, postmaster)
+    return _snapshot(recorder, stack, postmaster)
+
+
+def _snapshot(recorder: Recorder, stack: Stack, postmaster: int | None) -> cpu.CpuSnapshot:
+    nginx = stack.nginx.process.pid if stack.nginx else None
+    return cpu.snapshot(recorder.now(), stack.masters(), postmaster, nginx)
 
 
 async def run_lab(
@@ -170,16 +188,15 @@ async def run_lab(
     recorder = Recorder()
     drop_hook = None
     if "client-drop" in args.fault:
-        drop_hook = fault_tools.ClientDrops(stack.port, args.drop_fraction, args.seed)
+        drop_hook = fault_tools.ClientDrops(stack.port, args.drop_fraction, args.seed, tls=bool(stack.proxy))
     lab = Lab(stack.base_url, stack.join_code, recorder, retry_for=args.retry_for, drop_hook=drop_hook)
     stop = asyncio.Event()
     probe = asyncio.create_task(probe_reference(stack.base_url, stack.join_code, recorder, stop, every=0.2))
     lag = asyncio.create_task(loop_lag(recorder, stop))
-    gunicorn_pid = stack.gunicorn.pid if stack.gunicorn else None
-    before = cpu.snapshot(recorder.now(), gunicorn_pid, postmaster)
+    before = _snapshot(recorder, stack, postmaster)
     # The cores at the end of the join window too: that window is where the machine runs out of them.
     submit_opens = args.join_window + args.gap
-    middle = asyncio.create_task(_snapshot_at(recorder, submit_opens, gunicorn_pid, postmaster))
+    middle = asyncio.create_task(_snapshot_at(recorder, submit_opens, stack, postmaster))
     server_faults = [f for f in args.fault if f != "client-drop"]
     injector = None
     if server_faults:
@@ -188,7 +205,7 @@ async def run_lab(
     try:
         await run_class(lab, students)
     finally:
-        after = cpu.snapshot(recorder.now(), gunicorn_pid, postmaster)
+        after = _snapshot(recorder, stack, postmaster)
         if not middle.done():
             middle.cancel()
         stop.set()
@@ -220,6 +237,7 @@ def fault_summary(recorder: Recorder, students: list[Student], log: fault_tools.
     return {
         "events": [vars(e) for e in log.events],
         "failed_requests": len(failed),
+        "retried_requests": sum(1 for s in recorder.samples if s.retry),
         "failed_by_kind": dict(sorted(kinds.items(), key=lambda kv: -kv[1])),
         "failed_between_s": [round(min(s.at for s in failed), 1), round(max(s.at for s in failed), 1)]
         if failed
@@ -260,12 +278,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # SIGTERM (CI, a timeout) unwinds like Ctrl-C, so the stack's cleanup runs.
     signal.signal(signal.SIGTERM, _interrupt)
+    if args.replicas > 1 and args.proxy != "nginx":
+        print("--replicas above 1 needs --proxy nginx: nginx spreads the class over the instances", file=sys.stderr)
+        return 2
+    if "instance-kill" in args.fault and args.replicas < 2:
+        print("--fault instance-kill needs --replicas 2 or more", file=sys.stderr)
+        return 2
     server = Server(
         workers=args.workers, threads=args.threads, worker_class=args.worker_class, keep_alive=args.keep_alive
     )
+    topology = server.describe()
+    if args.proxy:
+        topology = f"nginx (TLS) -> {args.replicas} x [{topology}], limits in Redis"
     results: dict = {
         "machine": machine(),
-        "server": server.describe(),
+        "server": topology,
         "scenario": {
             "students": args.students,
             "join_window_s": args.join_window,
@@ -279,7 +306,9 @@ def main(argv: list[str] | None = None) -> int:
     busy_note = f"; other processes made to keep {args.busy_cores:g} cores busy" if args.busy_cores else ""
     print(f"machine: {results['machine']}; {results['server']}{busy_note}", flush=True)
     log = fault_tools.FaultLog()
-    with Stack(server=server, experiment=args.experiment) as stack, busy(args.busy_cores):
+    stack_options = {"replicas": args.replicas, "proxy": args.proxy or ""}
+    with Stack(server=server, experiment=args.experiment, **stack_options) as stack, busy(args.busy_cores):
+        limit_checks = []
         try:
             if args.calibrate_seconds > 0:
                 concurrency = max(4, 2 * args.workers)
@@ -290,6 +319,18 @@ def main(argv: list[str] | None = None) -> int:
                     f"{args.calibrate_seconds:g} s per page, each page between two of the reference"
                 )
                 print(report.capacity_table(rows), flush=True)
+            if stack.scaled_out:
+                join_limit = stack.setting("JOIN_GUESS_LIMIT_PER_ADDRESS")
+                limit_checks, results["limits"] = asyncio.run(
+                    check_limits(
+                        stack.base_url,
+                        stack.join_code,
+                        stack.flood_code,
+                        join_limit,
+                        FLOOD_SESSION_LIMIT,
+                        len(stack.instances),
+                    )
+                )
             with stack.connect() as conn:
                 postmaster = cpu.postmaster_of(conn)
             started = time.monotonic()
@@ -301,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             if "pg-restart" in args.fault:
                 fault_tools.ensure_pg_up(stack)
-        results["gunicorn_pids"] = [stack.gunicorn.pid, *stack.workers()] if stack.gunicorn else []
+        results["gunicorn_pids"] = [pid for m in stack.masters() for pid in (m, *children_of(m))]
+        results["nginx_pids"] = [stack.nginx.process.pid, *children_of(stack.nginx.process.pid)] if stack.nginx else []
         results["database"] = stack.db_name
         workers_after = stack.workers()
         log_tail = stack.gunicorn_log()
@@ -313,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     results["steps"] = [report.as_dict(f) for f in figures]
     results["throughput"] = report.as_dict(flow)
     results["slowest_seconds"] = [report.as_dict(second) for second in slowest]
-    results["checks"] = [vars(c) for c in checks]
+    results["checks"] = [vars(c) for c in checks + limit_checks]
     results["errors"] = sum(f.errors for f in figures if f.step != "reference")
     results["unfinished"] = sum(1 for s in students if not s.finished)
     results["failed_by_kind"] = _count(
@@ -325,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.fault:
         results["faults"] = fault_summary(recorder, students, log)
         results["faults"]["workers_after"] = len(workers_after)
+        for event in log.events:
+            if event.fault == "instance-kill":
+                results["faults"]["instance_kill"] = fault_tools.instance_kill_effect(recorder.samples, event)
 
     print(
         f"\nLab: {args.students} students, join within {args.join_window:.0f} s, submit within "
@@ -345,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     print("Slowest seconds (p95 of the requests sent in them):")
     print("\n".join(report.seconds_lines(slowest)))
     print("\nChecks:")
-    for c in checks:
+    for c in checks + limit_checks:
         print(f"  [{'ok' if c.ok else 'FAIL'}] {c.name}: {c.detail}")
     if args.fault:
         print("\nFaults:")
@@ -365,6 +410,8 @@ def main(argv: list[str] | None = None) -> int:
         f"p95 < {report.P95_TARGET_MS:.0f} ms per step": not slow,
         f"pages >= {report.SPEED_TARGET} x reference speed": bool(capacity_rows) and not behind,
     }
+    if limit_checks:
+        targets["limits hold across instances"] = all(c.ok for c in limit_checks)
     results["targets"] = targets
     print("\nTargets:")
     for name, met in targets.items():
@@ -376,7 +423,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  [{'met' if met else 'MISSED'}] {name}{extra}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
-    intact = all(c.ok for c in checks)
+    intact = all(c.ok for c in checks + limit_checks)
     if not intact:
         return 1
     if args.enforce_targets and not all(targets.values()):

@@ -2,8 +2,14 @@
 
 ``Stack`` is a context manager that starts all of it and, whatever happens inside, stops gunicorn (the master, then
 its whole process group) and drops the database. Nothing is left running or stored.
+
+Scaled out (``replicas`` > 1, or ``proxy="nginx"``) it runs what docker-compose.yml runs: several gunicorn
+instances (compose's ``web`` replicas, started as the Dockerfile starts one) on the one database, their limits
+counted in one Redis, behind nginx with the repo's deploy/nginx.conf (bench/proxy.py) terminating TLS. The app
+then trusts X-Forwarded-Proto and X-Forwarded-For only from nginx's address, as in compose.
 """
 
+import json
 import os
 import re
 import secrets
@@ -22,12 +28,16 @@ from pathlib import Path
 import dj_database_url
 import psycopg2
 
+from bench.proxy import Nginx
+
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 BENCH_FIXTURE = REPO / "bench" / "fixture" / "bench-experiment.json"
 REAL_FIXTURE = REPO / "fixtures" / "kubernetes-pod-dfd.json"
 DB_PREFIX = "threatlab_bench_"
+# The flood session's own limit on new participants per address (bench/limits.py floods it from one address).
+FLOOD_SESSION_LIMIT = 20
 
 
 ADMIN_DATABASE = "postgres"  # where CREATE and DROP DATABASE run: the maintenance database every server has
@@ -145,6 +155,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def flush_redis(url: str) -> None:
+    """Empty the Redis database of ``url``, so a run starts with no count left by another."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
+    except redis.RedisError as error:
+        raise RuntimeError(f"no Redis at {url} for the limits' counters ({error}); start redis-server") from None
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` still runs: not gone, and not a zombie waiting for its parent to reap it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def children_of(pid: int) -> list[int]:
     """Process ids whose parent is ``pid`` (gunicorn's workers), read from /proc."""
     found = []
@@ -177,24 +206,54 @@ class Server:
         return f"gunicorn {self.worker_class}, {self.workers} workers"
 
 
+# Where a scaled-out run counts its limits: a database of the local Redis that nothing else here uses (the tests of
+# the limits use 0). A run flushes it when it starts; its keys are hashed with the run's own SECRET_KEY, so two
+# runs at once would not read each other's counts.
+BENCH_REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+@dataclass
+class Instance:
+    """One gunicorn master and its workers, serving on ``port``: one container of compose's ``web``."""
+
+    name: str  # "web-1", ...: the X-Bench-Instance header of every response it gives
+    port: int
+    process: subprocess.Popen
+    log: Path
+
+
 @dataclass
 class Stack:
     server: Server = field(default_factory=Server)
+    replicas: int = 1
+    proxy: str = ""  # "nginx": the students reach the instances through nginx, over TLS
+    redis_url: str = BENCH_REDIS_URL  # used when scaled out
     postgres: PgServer = field(default_factory=bench_server)
     serve: bool = True  # False: only the database (the researcher-side benchmark needs no web server)
     db_name: str = field(default_factory=lambda: f"{DB_PREFIX}{os.getpid()}")
-    port: int = 0
+    port: int = 0  # where the students connect: nginx's TLS port, or the one gunicorn's
     experiment: Path | None = None  # None: the real definition if it loads, else the synthetic one
     join_code: str = ""
     calibration_code: str = ""
-    gunicorn: subprocess.Popen | None = None
+    flood_code: str = ""  # scaled out: a session of its own for the limits' check (bench/limits.py)
+    instances: list[Instance] = field(default_factory=list)
+    nginx: Nginx | None = None
     tmp: Path | None = None
     env: dict = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
 
     @property
+    def scaled_out(self) -> bool:
+        return self.replicas > 1 or bool(self.proxy)
+
+    @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.proxy else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def gunicorn(self) -> subprocess.Popen | None:
+        """The first instance's master (the only one unless scaled out)."""
+        return self.instances[0].process if self.instances else None
 
     @property
     def db_url(self) -> str:
@@ -218,6 +277,8 @@ class Stack:
         self.close()
 
     def _start(self) -> None:
+        if self.replicas > 1 and self.proxy != "nginx":
+            raise ValueError("more than one replica needs --proxy nginx in front of them")
         self.tmp = Path(tempfile.mkdtemp(prefix="threatlab-bench-"))
         stale = drop_stale_databases(self.postgres)
         if stale:
@@ -241,6 +302,19 @@ class Stack:
             "PYTHONPATH": str(REPO),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
+        if self.scaled_out:
+            self.port = free_port()
+            self.env.update(
+                {
+                    # As docker-compose.yml: the limits in Redis, the proxy's address the only one trusted.
+                    "REDIS_URL": self.redis_url,
+                    "FORWARDED_ALLOW_IPS": "127.0.0.1",
+                    "TRUSTED_PROXY_COUNT": "1",
+                    # nginx passes `Host $host`, without the port; a browser's Origin names it when it is not 443.
+                    "CSRF_TRUSTED_ORIGINS": self.base_url,
+                }
+            )
+            flush_redis(self.redis_url)
         started = time.monotonic()
         self.manage("migrate", "--noinput")
         self.load_experiment()
@@ -249,12 +323,18 @@ class Stack:
             self.say(f"migrated, loaded {self.experiment.name}, session {self.join_code}")
             return
         self.calibration_code = self._session("calibration")
+        if self.scaled_out:
+            self.flood_code = self._session("flood", "--new-participants-per-address", str(FLOOD_SESSION_LIMIT))
         self.manage("collectstatic", "--noinput")
         self.say(
             f"migrated, loaded {self.experiment.name}, sessions {self.join_code} (lab) and "
             f"{self.calibration_code} (calibration) in {time.monotonic() - started:.1f} s"
         )
-        self.start_gunicorn()
+        for number in range(1, self.replicas + 1):
+            self.start_gunicorn(f"web-{number}")
+        if self.proxy == "nginx":
+            self.nginx = Nginx(self.tmp / "nginx", [i.port for i in self.instances], free_port(), self.port)
+            self.say(f"nginx (deploy/nginx.conf) on {self.base_url} in front of {len(self.instances)} instances")
 
     def load_experiment(self) -> None:
         if self.experiment is not None:
@@ -284,25 +364,28 @@ class Stack:
             raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result.stdout
 
-    def _session(self, label: str) -> str:
-        # The driver's students all come from 127.0.0.1: the session lets all of them join (the default limit on
-        # new participants per address is 200 in 10 minutes).
-        out = self.manage(
-            "create_session", "--open", "--label", f"bench {label}", "--new-participants-per-address", "100000"
-        )
+    def setting(self, name: str):
+        """A setting as the app's processes read it (its default, or what the environment says)."""
+        code = f"import json; from django.conf import settings; print(json.dumps(settings.{name}))"
+        return json.loads(self.manage("shell", "-c", code).strip().splitlines()[-1])
+
+    def _session(self, label: str, *options: str) -> str:
+        # The site's limits apply: each student comes from an address of its own (bench/driver.py).
+        out = self.manage("create_session", "--open", "--label", f"bench {label}", *options)
         match = re.search(r"Session (\w+) ", out)
         if not match:
             raise RuntimeError(f"create_session printed no join code: {out!r}")
         return match.group(1)
 
-    def start_gunicorn(self) -> None:
+    def start_gunicorn(self, name: str = "web-1") -> None:
         assert self.tmp is not None
-        self.port = free_port()
+        port = free_port()
+        log = self.tmp / f"gunicorn-{name}.log"
         command = [
             str(BIN / "gunicorn"),
             "config.wsgi:application",
             "--bind",
-            f"127.0.0.1:{self.port}",
+            f"127.0.0.1:{port}",
             "--workers",
             str(self.server.workers),
             "--worker-class",
@@ -318,47 +401,84 @@ class Stack:
             "--graceful-timeout",
             "5",
             "--pid",
-            str(self.tmp / "gunicorn.pid"),
+            str(self.tmp / f"gunicorn-{name}.pid"),
             "--error-logfile",
-            str(self.tmp / "gunicorn.log"),
+            str(log),
             "--capture-output",
+            # Each instance its own (gunicorn's default is one path per user): as each container has its own.
+            "--control-socket",
+            str(self.tmp / f"gunicorn-{name}.ctl"),
             # As deployed (Dockerfile): no access log; every request's figures are in the driver's samples.
         ]
-        self.gunicorn = subprocess.Popen(
-            command, cwd=REPO, env=self.env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env={**self.env, "BENCH_INSTANCE": name},
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
         )
-        self.wait_healthy(timeout=30)
-        self.say(f"{self.server.describe()} on {self.base_url}, master pid {self.gunicorn.pid}")
+        instance = Instance(name, port, process, log)
+        self.instances.append(instance)
+        if not self.scaled_out:
+            self.port = port
+        self.wait_healthy(instance, timeout=60)
+        self.say(f"{name}: {self.server.describe()} on 127.0.0.1:{port}, master pid {process.pid}")
 
-    def healthy(self) -> bool:
-        request = urllib.request.Request(self.base_url + "/healthz", headers={"X-Forwarded-Proto": "https"})
+    @staticmethod
+    def healthy(instance: Instance) -> bool:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{instance.port}/healthz", headers={"X-Forwarded-Proto": "https"}
+        )
         try:
             with urllib.request.urlopen(request, timeout=2) as response:
                 return response.status == 200
         except OSError:
             return False
 
-    def wait_healthy(self, timeout: float) -> float:
+    def wait_healthy(self, instance: Instance, timeout: float) -> float:
         started = time.monotonic()
         while time.monotonic() - started < timeout:
-            if self.gunicorn is not None and self.gunicorn.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.gunicorn.returncode}:\n{self.gunicorn_log()}")
-            if self.healthy():
+            if instance.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {instance.process.returncode}:\n{self.gunicorn_log()}")
+            if self.healthy(instance):
                 return time.monotonic() - started
             time.sleep(0.1)
         raise RuntimeError(f"gunicorn not healthy after {timeout} s:\n{self.gunicorn_log()}")
 
     def gunicorn_log(self) -> str:
-        path = self.tmp / "gunicorn.log" if self.tmp else None
-        return path.read_text(errors="replace")[-4000:] if path and path.exists() else ""
+        """The end of every instance's log."""
+        parts = []
+        for instance in self.instances:
+            text = instance.log.read_text(errors="replace")[-4000:] if instance.log.exists() else ""
+            parts.append(f"[{instance.name}]\n{text}" if len(self.instances) > 1 else text)
+        return "\n".join(parts)
 
     def workers(self) -> list[int]:
+        """The first instance's workers."""
         return children_of(self.gunicorn.pid) if self.gunicorn else []
 
+    def masters(self) -> list[int]:
+        """The masters of the instances still running."""
+        return [i.process.pid for i in self.instances if i.process.poll() is None]
+
+    def kill_instance(self, instance: Instance) -> list[int]:
+        """SIGKILL to the master and its workers at once, as when a container crashes; returns, with the pids it
+        killed, once none of them runs (a worker may outlive its master by the moment the kernel takes to end it)."""
+        pids = [instance.process.pid, *children_of(instance.process.pid)]
+        os.killpg(instance.process.pid, signal.SIGKILL)
+        instance.process.wait()
+        while any(_running(pid) for pid in pids):
+            time.sleep(0.001)
+        return pids
+
     def stop_gunicorn(self) -> None:
-        process, self.gunicorn = self.gunicorn, None
-        if process is None:
-            return
+        instances, self.instances = self.instances, []
+        for instance in instances:
+            self._stop(instance.process)
+
+    @staticmethod
+    def _stop(process: subprocess.Popen) -> None:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             try:
@@ -374,6 +494,9 @@ class Stack:
 
     def close(self) -> None:
         try:
+            nginx, self.nginx = self.nginx, None
+            if nginx is not None:
+                nginx.stop()
             self.stop_gunicorn()
         finally:
             try:
