@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from experiment import selectors, throttle
 from experiment.bots import BOT_HEADER, is_bot_token
 from experiment.codes import completion_code_for
+from experiment.consent import sheet_of
 from experiment.content import kept
 from experiment.forms import (
     ConsentForm,
@@ -144,7 +145,7 @@ def consent(request: HttpRequest, join_code: str) -> HttpResponse:
         return redirect(url_of(participant))
     is_bot = is_bot_token(request.headers.get(BOT_HEADER))
     problem = participation.admission_problem(session, rehearsal=is_bot)
-    form = ConsentForm(_posted(request), initial={"entry_token": uuid.uuid4()})
+    form = ConsentForm(sheet_of(session.experiment), _posted(request), initial={"entry_token": uuid.uuid4()})
     if problem is None and request.method == "POST" and form.is_valid():
         # Signed rehearsal bots come from the server itself (and may be many in a simulation): they do not count.
         if not is_bot and throttle.new_participant(request, session):
@@ -159,7 +160,9 @@ def consent(request: HttpRequest, join_code: str) -> HttpResponse:
             participation.record_declined(session)
             return redirect("experiment:declined")
         try:
-            participant = participation.enrol(session, form.cleaned_data["entry_token"], is_simulated=is_bot)
+            participant = participation.enrol(
+                session, form.cleaned_data["entry_token"], form.consent(), is_simulated=is_bot
+            )
         except participation.AdmissionRefused as refused:
             problem = str(refused)
         else:

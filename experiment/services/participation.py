@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from experiment import selectors, stages
 from experiment.assignment import shuffled
 from experiment.codes import completion_code_for
+from experiment.consent import Consent, agreeing_to_all
 from experiment.content import kept
 from experiment.models import (
     Answer,
@@ -81,6 +82,7 @@ def _threat_ids(experiment: Experiment) -> list[int]:
 def enrol(
     session: LabSession,
     entry_token: uuid.UUID,
+    consent: Consent | None = None,
     *,
     is_simulated: bool = False,
     rng: random.Random | None = None,
@@ -88,6 +90,8 @@ def enrol(
     """Admit a consenting student and fix the threat order; assign an arm now unless an entry questionnaire
     comes first (its answer may choose the stratum).
 
+    Records ``consent`` (the sheet's version and the statements agreed to); without one, the student agrees to
+    every statement of the experiment's sheet (simulations and tests).
     Idempotent per ``entry_token``: the same consent form posted again returns the participant it made.
     Raises AdmissionRefused when the session is not open, past its closing time, or full.
     """
@@ -97,6 +101,7 @@ def enrol(
         return existing
     # Everything that does not depend on the other participants is read before the lock, to keep it short.
     experiment = session.experiment
+    consent = consent or agreeing_to_all(experiment)
     first_stage = stages.first_stage(experiment)
     threat_ids = _threat_ids(experiment)
     arm_ids = _arm_ids(experiment)
@@ -114,6 +119,8 @@ def enrol(
                 stage=first_stage,
                 threat_order=shuffled(threat_ids, rng),
                 is_simulated=is_simulated,
+                sheet_version=consent.sheet_version,
+                agreed_statements=list(consent.agreed),
             )
             if first_stage == Stage.TRAINING:
                 for name, value in allocate(session.pk, "", arm_ids, rng).items():
