@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from experiment import admin_views
+from experiment import admin_views, feedback_admin
 from experiment.content import renew_key
 from experiment.models import (
     Answer,
@@ -91,6 +91,7 @@ class ExperimentAdmin(ContentAdmin):
                 wrap(admin_views.download_definition),
                 name="experiment_experiment_definition",
             ),
+            path("<int:pk>/feedback/", wrap(feedback_admin.release_experiment), name="experiment_experiment_feedback"),
             *super().get_urls(),
         ]
 
@@ -121,7 +122,7 @@ class LabSessionAdmin(admin.ModelAdmin):
     list_display = ["join_code", "label", "experiment", "status", "n_participants", "capacity", "closes_at", "tools"]
     list_filter = ["status", "experiment"]
     search_fields = ["join_code", "label"]
-    readonly_fields = ["join_code", "declined_count", "created_at"]
+    readonly_fields = ["join_code", "declined_count", "created_at", "feedback_released_at"]
     fields = [
         "experiment",
         "label",
@@ -132,6 +133,7 @@ class LabSessionAdmin(admin.ModelAdmin):
         "new_participants_per_address",
         "declined_count",
         "created_at",
+        "feedback_released_at",
     ]
     actions = ["open_sessions", "close_sessions"]
     inlines = [ParticipantInline]
@@ -195,6 +197,9 @@ class LabSessionAdmin(admin.ModelAdmin):
             ("reset-rehearsal/", admin_views.reset, "reset"),
             ("completion-codes/", admin_views.check_codes, "codes"),
             ("delete-data/", admin_views.delete_data, "delete_data"),
+            ("feedback/", feedback_admin.release_session, "feedback"),
+            ("feedback/withdraw/", feedback_admin.withdraw, "feedback_withdraw"),
+            ("class-results/", feedback_admin.class_results, "class_results"),
         ]
         return [
             *(

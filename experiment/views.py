@@ -20,6 +20,8 @@ from experiment.bots import BOT_HEADER, is_bot_token
 from experiment.codes import completion_code_for
 from experiment.consent import sheet_of
 from experiment.content import kept
+from experiment.feedback import MIN_FINISHED
+from experiment.feedback import personal as personal_feedback
 from experiment.forms import (
     ConsentForm,
     JoinForm,
@@ -30,7 +32,7 @@ from experiment.forms import (
     TrainingForm,
     UsefulnessForm,
 )
-from experiment.models import LabSession, Participant, Placement, Stage
+from experiment.models import DebriefShown, Experiment, LabSession, Participant, Placement, Stage
 from experiment.services import participation
 from experiment.sources import sources_for
 from experiment.stages import url_of
@@ -331,8 +333,41 @@ def done(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     if participant.stage != Stage.DONE:
         return redirect(url_of(participant))
     completion_code = completion_code_for(str(participant.code))
-    context = {**_page_context(participant), "completion_code": completion_code}
+    context = {
+        **_page_context(participant),
+        "completion_code": completion_code,
+        "debrief_at_once": _debrief_at_once(participant),
+        "experiment": _experiment(participant),
+    }
     return render(request, "experiment/done.html", context)
+
+
+def _debrief_at_once(participant: Participant) -> bool:
+    def read() -> bool:
+        shown = Experiment.objects.filter(sessions=participant.session_id).values_list("debrief_shown", flat=True)
+        return shown.get() == DebriefShown.AT_ONCE
+
+    return kept(participant.content_key, "debrief-at-once", read)
+
+
+@never_cache
+@require_GET
+def feedback(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    """The participant's answers beside the key, once their session's feedback is released; until then, when it
+    will come. Only the participant's own session is read."""
+    participant = _participant_or_404(request, code)
+    if participant.stage != Stage.DONE:
+        return redirect(url_of(participant))
+    session = LabSession.objects.select_related("experiment").get(pk=participant.session_id)
+    context = {
+        **_page_context(participant),
+        "session": session,
+        "experiment": session.experiment,
+        "min_finished": MIN_FINISHED,
+    }
+    if session.feedback_is_released():
+        context["feedback"] = personal_feedback(participant, session)
+    return render(request, "experiment/feedback.html", context)
 
 
 @require_GET
