@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -46,12 +46,9 @@ class ReleaseForm(forms.Form):
         if working and not cleaned.get("release_anyway"):
             self.add_error(
                 "release_anyway",
-                ngettext(
-                    "%(n)d student has not finished: once released, a classmate could show them the key. Tick "
-                    "the box to release anyway.",
-                    "%(n)d students have not finished: once released, a classmate could show them the key. Tick "
-                    "the box to release anyway.",
-                    working,
+                _(
+                    "Students who have not finished: %(n)d. Once released, a classmate could show them the key. "
+                    "Tick the box to release anyway."
                 )
                 % {"n": working},
             )

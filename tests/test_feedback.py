@@ -244,7 +244,7 @@ def test_students_still_at_work_need_a_confirmation_that_counts_them(lab, make_p
     client = logged_in(instructor)
     response = client.post(release_url(lab), {"sessions": [lab.pk]})
     assert response.status_code == 400
-    assert "2 students have not finished" in response.content.decode()
+    assert "Students who have not finished: 2." in response.content.decode()
     lab.refresh_from_db()
     assert lab.feedback_released_at is None
     response = client.post(release_url(lab), {"sessions": [lab.pk], "release_anyway": "on"})
