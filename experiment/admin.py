@@ -1,5 +1,6 @@
 """Django admin arranged for instructors (sessions, join sheet, monitor) and researchers (everything)."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.urls import path, reverse
@@ -13,13 +14,16 @@ from experiment.models import (
     Answer,
     Arm,
     ArmDiagram,
+    ConsentStatement,
     Experiment,
+    InformationSheet,
     LabSession,
     Participant,
     SessionStatus,
     UsefulnessRating,
 )
 from experiment.services import sessions
+from threats.html import clean_html, clean_translations
 
 
 class ContentAdmin(admin.ModelAdmin):
@@ -73,8 +77,38 @@ class ArmInline(admin.TabularInline):
     show_change_link = True
 
 
+class ExperimentForm(forms.ModelForm):
+    """The debrief is HTML shown as it is: cleaned as a loaded definition's is (threats/html.py)."""
+
+    class Meta:
+        model = Experiment
+        fields = [
+            "slug",
+            "title",
+            "participant_title",
+            "description",
+            "scenario",
+            "hypothesis",
+            "ask_confidence",
+            "min_training_seconds",
+            "min_plausible_threats_seconds",
+            "stratify_item",
+            "strata",
+            "debrief_html",
+            "debrief_shown",
+            "translations",
+        ]
+
+    def clean_debrief_html(self) -> str:
+        return clean_html(self.cleaned_data["debrief_html"])
+
+    def clean_translations(self):
+        return clean_translations(self.cleaned_data["translations"], ["debrief_html"])
+
+
 @admin.register(Experiment)
 class ExperimentAdmin(ContentAdmin):
+    form = ExperimentForm
     list_display = ["title", "slug", "scenario", "hypothesis", "created_at"]
     search_fields = ["title", "slug"]
     list_filter = ["hypothesis"]
@@ -94,6 +128,21 @@ class ExperimentAdmin(ContentAdmin):
             path("<int:pk>/feedback/", wrap(feedback_admin.release_experiment), name="experiment_experiment_feedback"),
             *super().get_urls(),
         ]
+
+
+class ConsentStatementInline(admin.TabularInline):
+    model = ConsentStatement
+    extra = 0
+
+
+@admin.register(InformationSheet)
+class InformationSheetAdmin(ContentAdmin):
+    """Edits show on the next consent page; a participant keeps the version they agreed to, so give an edited sheet
+    a new version."""
+
+    experiments_lookup = "information_sheet"
+    list_display = ["experiment", "version", "is_example"]
+    inlines = [ConsentStatementInline]
 
 
 class ParticipantInline(admin.TabularInline):

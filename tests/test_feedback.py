@@ -7,9 +7,14 @@ import pytest
 from django.apps import apps
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.forms.models import model_to_dict
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from experiment.admin import ExperimentForm
+from experiment.content import renew_key
 from experiment.models import Answer, Choice, LabSession, Participant, SessionStatus, Stage
 from experiment.services import feedback, sessions
 from tests.conftest import staff_user
@@ -162,17 +167,12 @@ def test_an_experiment_may_show_the_debrief_on_the_thank_you_page_at_once(finish
     _lab, me = finished_lab
     experiment.debrief_shown = "at_once"
     experiment.save()
-    from experiment.content import renew_key
-
     renew_key([experiment.pk])
     html = Client().get(reverse("experiment:done", args=[me.code])).content.decode()
     assert "DEBRIEF" in html and "SECRET-RATIONALE" not in html
 
 
 def test_the_released_feedback_page_runs_a_constant_handful_of_queries(finished_lab, instructor, make_participant):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     lab, me = finished_lab
     feedback.release([lab], instructor)
     feedback_page(me)
@@ -338,3 +338,17 @@ def test_the_migration_gives_the_release_permission_to_instructors_and_researche
     instructor = staff_user("teacher", "Instructor")
     assert instructor.has_perm("experiment.release_feedback")
     assert not instructor.has_perm("threats.view_threat"), "instructors still never see the key"
+
+
+def test_a_debrief_saved_in_the_admin_is_cleaned_like_a_loaded_one(experiment, db):
+
+    data = model_to_dict(experiment, fields=ExperimentForm._meta.fields)
+    data |= {
+        "debrief_html": '<p onclick="x()">Real question</p><script>alert(1)</script>',
+        "translations": '{"nl": {"debrief_html": "<p>Echt</p><script>alert(1)</script>"}}',
+        "strata": "{}",
+    }
+    form = ExperimentForm(data, instance=experiment)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["debrief_html"] == "<p>Real question</p>"
+    assert form.cleaned_data["translations"]["nl"]["debrief_html"] == "<p>Echt</p>"

@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from experiment import definition
+from experiment.content import renew_key
 from experiment.definition import blinding
 from experiment.definition.examples import EXAMPLE_SHEET_VERSION
 from experiment.definition.validate import SHEET_FIELDS
@@ -182,8 +183,6 @@ def test_the_statements_are_shown_in_the_students_language(client, lab):
     statement = lab.experiment.information_sheet.statements.get(key="take_part")
     statement.translations = {"nl": {"text": "Ik doe mee."}}
     statement.save()
-    from experiment.content import renew_key
-
     renew_key([lab.experiment_id])
     html = client.get(consent_url(lab), HTTP_ACCEPT_LANGUAGE="nl").content.decode()
     assert "Ik doe mee." in html
