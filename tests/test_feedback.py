@@ -4,10 +4,10 @@ the chosen closed sessions only and is undone; the class view shows aggregates o
 import importlib
 
 import pytest
-from django.apps import apps
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group
 from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.forms.models import model_to_dict
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -329,7 +329,10 @@ def test_the_migration_gives_the_release_permission_to_instructors_and_researche
     migration = importlib.import_module("experiment.migrations.0013_release_feedback_permission")
     for group in Group.objects.filter(name__in=["Instructor", "Researcher"]):
         group.permissions.clear()
-    migration.give_permissions(apps, None)
+    # The models as the migration sees them: create_permissions marks the app configs it is given, and the project's
+    # own would then be skipped when a later test's flush recreates the permissions.
+    state = MigrationLoader(connection).project_state(("experiment", "0013_release_feedback_permission"))
+    migration.give_permissions(state.apps, None)
     for name in ("Instructor", "Researcher"):
         codenames = set(Group.objects.get(name=name).permissions.values_list("codename", flat=True))
         assert "release_feedback" in codenames, name
