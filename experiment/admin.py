@@ -1,5 +1,6 @@
 """Django admin arranged for instructors (sessions, join sheet, monitor) and researchers (everything)."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.urls import path, reverse
@@ -7,19 +8,22 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from experiment import admin_views, preview
+from experiment import admin_views, feedback_admin, preview
 from experiment.content import renew_key
 from experiment.models import (
     Answer,
     Arm,
     ArmDiagram,
+    ConsentStatement,
     Experiment,
+    InformationSheet,
     LabSession,
     Participant,
     SessionStatus,
     UsefulnessRating,
 )
 from experiment.services import sessions
+from threats.html import clean_html, clean_translations
 
 
 class ContentAdmin(admin.ModelAdmin):
@@ -73,8 +77,38 @@ class ArmInline(admin.TabularInline):
     show_change_link = True
 
 
+class ExperimentForm(forms.ModelForm):
+    """The debrief is HTML shown as it is: cleaned as a loaded definition's is (threats/html.py)."""
+
+    class Meta:
+        model = Experiment
+        fields = [
+            "slug",
+            "title",
+            "participant_title",
+            "description",
+            "scenario",
+            "hypothesis",
+            "ask_confidence",
+            "min_training_seconds",
+            "min_plausible_threats_seconds",
+            "stratify_item",
+            "strata",
+            "debrief_html",
+            "debrief_shown",
+            "translations",
+        ]
+
+    def clean_debrief_html(self) -> str:
+        return clean_html(self.cleaned_data["debrief_html"])
+
+    def clean_translations(self):
+        return clean_translations(self.cleaned_data["translations"], ["debrief_html"])
+
+
 @admin.register(Experiment)
 class ExperimentAdmin(ContentAdmin):
+    form = ExperimentForm
     list_display = ["title", "slug", "scenario", "hypothesis", "created_at"]
     search_fields = ["title", "slug"]
     list_filter = ["hypothesis"]
@@ -102,8 +136,24 @@ class ExperimentAdmin(ContentAdmin):
                 wrap(preview.preview_diagram),
                 name="experiment_experiment_preview_diagram",
             ),
+            path("<int:pk>/feedback/", wrap(feedback_admin.release_experiment), name="experiment_experiment_feedback"),
             *super().get_urls(),
         ]
+
+
+class ConsentStatementInline(admin.TabularInline):
+    model = ConsentStatement
+    extra = 0
+
+
+@admin.register(InformationSheet)
+class InformationSheetAdmin(ContentAdmin):
+    """Edits show on the next consent page; a participant keeps the version they agreed to, so give an edited sheet
+    a new version."""
+
+    experiments_lookup = "information_sheet"
+    list_display = ["experiment", "version", "is_example"]
+    inlines = [ConsentStatementInline]
 
 
 class ParticipantInline(admin.TabularInline):
@@ -132,7 +182,7 @@ class LabSessionAdmin(admin.ModelAdmin):
     list_display = ["join_code", "label", "experiment", "status", "n_participants", "capacity", "closes_at", "tools"]
     list_filter = ["status", "experiment"]
     search_fields = ["join_code", "label"]
-    readonly_fields = ["join_code", "declined_count", "created_at"]
+    readonly_fields = ["join_code", "declined_count", "created_at", "feedback_released_at"]
     fields = [
         "experiment",
         "label",
@@ -143,6 +193,7 @@ class LabSessionAdmin(admin.ModelAdmin):
         "new_participants_per_address",
         "declined_count",
         "created_at",
+        "feedback_released_at",
     ]
     actions = ["open_sessions", "close_sessions"]
     inlines = [ParticipantInline]
@@ -206,6 +257,9 @@ class LabSessionAdmin(admin.ModelAdmin):
             ("reset-rehearsal/", admin_views.reset, "reset"),
             ("completion-codes/", admin_views.check_codes, "codes"),
             ("delete-data/", admin_views.delete_data, "delete_data"),
+            ("feedback/", feedback_admin.release_session, "feedback"),
+            ("feedback/withdraw/", feedback_admin.withdraw, "feedback_withdraw"),
+            ("class-results/", feedback_admin.class_results, "class_results"),
         ]
         return [
             *(

@@ -284,6 +284,8 @@ def _upload_definition(request: HttpRequest) -> HttpResponse:
             problems = error.problems
         else:
             messages.success(request, _("Loaded experiment %(slug)s.") % {"slug": experiment.slug})
+            for warning in definition.warnings(experiment):
+                messages.warning(request, warning)
             return redirect(reverse("admin:experiment_experiment_change", args=[experiment.pk]))
     return _upload_page(request, form, problems, status=400 if problems else 200)
 

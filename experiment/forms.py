@@ -4,10 +4,12 @@ import re
 import uuid
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from experiment import bounded_json
 from experiment.codes import normalise_join_code, participant_code_or_none
+from experiment.consent import Consent, Sheet
 from experiment.models import Choice, ItemKind, LabSession, Participant, QuestionnaireItem
 from experiment.services.participation import Response
 from experiment.sources import Source
@@ -123,7 +125,14 @@ class ReturningForm(forms.Form):
     )
 
 
+def statement_field_name(key: str) -> str:
+    return f"statement_{key}"
+
+
 class ConsentForm(forms.Form):
+    """The decision, and a checkbox per consent statement of the sheet. Consenting needs every required statement
+    ticked; declining needs none."""
+
     entry_token = forms.UUIDField(
         widget=forms.HiddenInput,
         error_messages={"invalid": _("The form was altered. Reload the page and try again.")},
@@ -135,6 +144,36 @@ class ConsentForm(forms.Form):
             "invalid_choice": _("Choose whether you agree to take part."),
         },
     )
+
+    def __init__(self, sheet: Sheet, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sheet = sheet
+        language = get_language()
+        for statement in sheet.statements:
+            # Not required to the field: a student who declines ticks nothing. ``clean`` asks it of consent.
+            self.fields[statement_field_name(statement.key)] = forms.BooleanField(
+                label=statement.text_in(language),
+                required=False,
+                widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+            )
+
+    def statements(self) -> list[tuple[forms.BoundField, bool]]:
+        """Each statement's checkbox, and whether consent needs it, in the sheet's order."""
+        return [(self[statement_field_name(s.key)], s.required) for s in self.sheet.statements]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("decision") == "consent":
+            for statement in self.sheet.statements:
+                name = statement_field_name(statement.key)
+                if statement.required and not cleaned.get(name):
+                    self.add_error(name, _("Tick this statement to take part, or choose “I do not agree”."))
+        return cleaned
+
+    def consent(self) -> Consent:
+        """What the student agreed to: the sheet's version and the statements ticked."""
+        agreed = tuple(s.key for s in self.sheet.statements if self.cleaned_data.get(statement_field_name(s.key)))
+        return Consent(self.sheet.version, agreed)
 
 
 def threat_field_name(threat: Threat) -> str:

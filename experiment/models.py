@@ -32,6 +32,11 @@ def default_holm_family() -> list[str]:
     return ["tp", "fp", "precision"]
 
 
+class DebriefShown(models.TextChoices):
+    WITH_FEEDBACK = "with_feedback", _("With the feedback, once the instructor releases it")
+    AT_ONCE = "at_once", _("On the thank-you page, at once")
+
+
 class Experiment(Translatable):
     slug = models.SlugField(_("slug"), unique=True)
     title = models.CharField(
@@ -102,6 +107,15 @@ class Experiment(Translatable):
             "The stratified tests also take each session (a lab, a site) as a stratum, besides the randomisation's."
         ),
     )
+    # Shown after the lab only (blinding.Shown.AFTER_THE_LAB): it tells the real question and that some threats were
+    # fabricated, which classmates still at work must not hear.
+    debrief_html = models.TextField(
+        _("debrief"),
+        help_text=_("The study's real question, and that some threats were fabricated on purpose (HTML)."),
+    )
+    debrief_shown = models.CharField(
+        _("debrief shown"), max_length=20, choices=DebriefShown.choices, default=DebriefShown.WITH_FEEDBACK
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # Changes whenever the experiment or anything it shows is saved or deleted (experiment/signals.py): workers
     # keep the content they render per key (experiment/content.py), so a new key is how they learn of an edit.
@@ -131,6 +145,55 @@ class Experiment(Translatable):
         analysis_plan.check(problems, plan, "experiment")
         if problems:
             raise ValidationError(problems)
+
+
+class InformationSheet(Translatable):
+    """What a student reads before consenting, as an ethics board asks for it; one per experiment."""
+
+    experiment = models.OneToOneField(
+        Experiment, verbose_name=_("experiment"), on_delete=models.CASCADE, related_name="information_sheet"
+    )
+    version = models.CharField(
+        _("version"), max_length=40, help_text=_("Recorded with each participant's consent, e.g. 2025-09-01.")
+    )
+    is_example = models.BooleanField(
+        _("is example"), default=False, help_text=_("The shipped example: replace it with your study's own.")
+    )
+    researchers = models.TextField(_("researchers"))
+    institution = models.TextField(_("institution"))
+    contact = models.TextField(_("contact"))
+    ethics_approval = models.TextField(_("ethics approval"), help_text=_("The ethics board and its reference."))
+    duration = models.TextField(_("duration"))
+    voluntariness = models.TextField(_("voluntariness and withdrawal"))
+    data_use = models.TextField(_("data use and retention"))
+
+    class Meta:
+        verbose_name = _("information sheet")
+        verbose_name_plural = _("information sheets")
+
+    def __str__(self) -> str:
+        return f"{self.experiment} ({self.version})"
+
+
+class ConsentStatement(Translatable):
+    sheet = models.ForeignKey(
+        InformationSheet, verbose_name=_("information sheet"), on_delete=models.CASCADE, related_name="statements"
+    )
+    key = models.SlugField(_("key"), max_length=60, help_text=_("Recorded with each participant who agrees."))
+    position = models.PositiveSmallIntegerField(_("position"))
+    text = models.TextField(_("text"))
+    required = models.BooleanField(_("required"), default=True, help_text=_("Nobody takes part without agreeing."))
+
+    class Meta:
+        verbose_name = _("consent statement")
+        verbose_name_plural = _("consent statements")
+        ordering = ["sheet", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["sheet", "key"], name="experiment_statement_unique_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class Arm(models.Model):
@@ -213,6 +276,15 @@ class LabSession(models.Model):
         _("declined count"), default=0, help_text=_("Students who declined consent.")
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Set by an instructor once the session is closed: from then on its participants see the answer key beside
+    # their answers. Set per session, so a session created later never sees it.
+    feedback_released_at = models.DateTimeField(
+        _("feedback released at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When participants could first see their feedback; empty while it is not released."),
+    )
 
     class Meta:
         verbose_name = _("lab session")
@@ -226,10 +298,20 @@ class LabSession(models.Model):
         permissions = [
             ("run_session", _("Can run lab sessions: open, close, join sheet, monitor, rehearse")),
             ("delete_session_data", _("Can delete all data a lab session collected")),
+            ("release_feedback", _("Can release participants' feedback for a closed lab session")),
         ]
 
     def __str__(self) -> str:
         return f"{self.join_code} {self.label}".strip()
+
+    def is_closed(self, now=None) -> bool:
+        """Closed by an instructor or past its closing time: it takes no new students."""
+        now = now or timezone.now()
+        return self.status == SessionStatus.CLOSED or (self.closes_at is not None and now >= self.closes_at)
+
+    def feedback_is_released(self) -> bool:
+        """Feedback shows while it is released and the session stays closed: reopening hides it from newcomers."""
+        return self.feedback_released_at is not None and self.is_closed()
 
     def clean(self) -> None:
         """Refuse a new experiment once anybody (a student or a rehearsal bot) has joined: their threat order, arm
@@ -335,6 +417,15 @@ class Participant(models.Model):
         _("is simulated"), default=False, help_text=_("A bot from a rehearsal or simulation.")
     )
     consented_at = models.DateTimeField(_("consented at"), default=timezone.now)
+    sheet_version = models.CharField(
+        _("sheet version"), max_length=40, help_text=_("The version of the information sheet the participant read.")
+    )
+    agreed_statements = models.JSONField(
+        _("agreed statements"),
+        default=list,
+        blank=True,
+        help_text=_("The keys of the consent statements the participant agreed to."),
+    )
     assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
     threats_started_at = models.DateTimeField(_("threats started at"), null=True, blank=True)
     usefulness_started_at = models.DateTimeField(_("usefulness started at"), null=True, blank=True)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from experiment import selectors
+from experiment.consent import sheet_of
 from experiment.forms import (
     ConsentForm,
     QuestionnaireForm,
@@ -99,7 +100,7 @@ def _page_context(request: HttpRequest, participant: Participant, page: str) -> 
     base = {"participant": participant, "content_key": participant.content_key}
     material = {**base, "experiment": experiment, "stride_table": STRIDE_TABLE}
     if page == CONSENT:
-        form = ConsentForm(data, initial={"entry_token": uuid.uuid4()})
+        form = ConsentForm(sheet_of(experiment), data, initial={"entry_token": uuid.uuid4()})
         return {"session": participant.session, "form": form, "problem": None}, form
     if page == Stage.TRAINING:
         form = TrainingForm(data)

@@ -38,6 +38,7 @@ class Form:
     """The fields of a page's form, as a browser would send them before the student touches anything."""
 
     values: dict[str, str] = field(default_factory=dict)  # hidden and text inputs, checked boxes
+    boxes: dict[str, str] = field(default_factory=dict)  # every checkbox, checked or not, and the value it sends
     choices: dict[str, list[str]] = field(default_factory=dict)  # radio groups and selects: the values offered
     texts: dict[str, str] = field(default_factory=dict)  # text areas and what they hold
     buttons: list[tuple[str, str]] = field(default_factory=list)  # named submit buttons: (name, value)
@@ -116,6 +117,7 @@ class _PageReader(HTMLParser):
         if tag == "input" and name and kind == "radio":
             form.choices.setdefault(name, []).append(attr.get("value", "on"))
         elif tag == "input" and name and kind == "checkbox":
+            form.boxes[name] = attr.get("value", "on")
             if "checked" in attr:
                 form.values[name] = attr.get("value", "on")
         elif tag in ("input", "button") and kind == "submit":
@@ -201,13 +203,14 @@ def fill(
 ) -> dict[str, str]:
     """What a simulated student sends from the form of ``stage``.
 
-    consent: the form as the consent button sends it. Any other stage: every field the page set goes back as it
-    was (the CSRF token, entry token, shown order, exposure), each radio group and select gets a choice drawn
-    from ``rng`` in the order the page shows them, each text area gets ``text``. ``answer(threat_id)``, when
-    given, is the value sent for each threat instead of a random one; the other groups stay random.
+    consent: the form as the consent button sends it, every statement ticked. Any other stage: every field the
+    page set goes back as it was (the CSRF token, entry token, shown order, exposure), each radio group and select
+    gets a choice drawn from ``rng`` in the order the page shows them, each text area gets ``text``.
+    ``answer(threat_id)``, when given, is the value sent for each threat instead of a random one; the other groups
+    stay random.
     """
     if stage == CONSENT:
-        return form.press(CONSENT)
+        return {**form.press(CONSENT), **form.boxes}
     data = {**form.values, **dict.fromkeys(form.texts, text)}
     for name, offered in form.choices.items():
         threat = threat_id(name)

@@ -15,6 +15,7 @@ participant_urls = [
     path("usefulness/", views.usefulness, name="usefulness"),
     path("exit/", views.exit_questionnaire, name="exit"),
     path("done/", views.done, name="done"),
+    path("feedback/", views.feedback, name="feedback"),
     path("diagrams/<slug:slug>.svg", views.diagram_svg, name="diagram"),
 ]
 

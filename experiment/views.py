@@ -18,7 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from experiment import selectors, throttle
 from experiment.bots import BOT_HEADER, is_bot_token
 from experiment.codes import completion_code_for
+from experiment.consent import sheet_of
 from experiment.content import kept
+from experiment.feedback import MIN_FINISHED
+from experiment.feedback import personal as personal_feedback
 from experiment.forms import (
     ConsentForm,
     JoinForm,
@@ -31,7 +34,7 @@ from experiment.forms import (
     UnlockForm,
     UsefulnessForm,
 )
-from experiment.models import LabSession, Participant, Placement, Stage
+from experiment.models import DebriefShown, Experiment, LabSession, Participant, Placement, Stage
 from experiment.services import participation
 from experiment.sources import sources_for
 from experiment.stages import consent_progress, progress_of, url_of
@@ -194,7 +197,7 @@ def consent(request: HttpRequest, join_code: str) -> HttpResponse:
     # this reads no session.)
     is_bot = is_bot_token(request.headers.get(BOT_HEADER)) or request.user.is_staff
     problem = participation.admission_problem(session, rehearsal=is_bot)
-    form = ConsentForm(_posted(request), initial={"entry_token": uuid.uuid4()})
+    form = ConsentForm(sheet_of(session.experiment), _posted(request), initial={"entry_token": uuid.uuid4()})
     if problem is None and request.method == "POST" and form.is_valid():
         # Signed rehearsal bots come from the server itself (and may be many in a simulation), staff are signed in:
         # they do not count.
@@ -211,7 +214,9 @@ def consent(request: HttpRequest, join_code: str) -> HttpResponse:
                 participation.record_declined(session)
             return redirect("experiment:declined")
         try:
-            participant = participation.enrol(session, form.cleaned_data["entry_token"], is_simulated=is_bot)
+            participant = participation.enrol(
+                session, form.cleaned_data["entry_token"], form.consent(), is_simulated=is_bot
+            )
         except participation.AdmissionRefused as refused:
             problem = str(refused)
         else:
@@ -415,7 +420,12 @@ def done(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
     if _shows_code(request, participant) and request.method == "POST":
         return redirect(url_of(participant))
     if _shows_code(request, participant):
-        context = {**_page_context(participant), "completion_code": completion_code_for(str(participant.code))}
+        context = {
+            **_page_context(participant),
+            "completion_code": completion_code_for(str(participant.code)),
+            "debrief_at_once": _debrief_at_once(participant),
+            "experiment": _experiment(participant),
+        }
         return render(request, "experiment/done.html", context)
     form = UnlockForm(participant, _posted(request))
     if form.is_valid():
@@ -425,6 +435,34 @@ def done(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         return _too_many_participant_codes(request)
     context = {**_page_context(participant), "unlock_form": form}
     return render(request, "experiment/done.html", context, status=400 if form.is_bound else 200)
+
+
+def _debrief_at_once(participant: Participant) -> bool:
+    def read() -> bool:
+        shown = Experiment.objects.filter(sessions=participant.session_id).values_list("debrief_shown", flat=True)
+        return shown.get() == DebriefShown.AT_ONCE
+
+    return kept(participant.content_key, "debrief-at-once", read)
+
+
+@never_cache
+@require_GET
+def feedback(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
+    """The participant's answers beside the key, once their session's feedback is released; until then, when it
+    will come. Only the participant's own session is read."""
+    participant = _participant_or_404(request, code)
+    if participant.stage != Stage.DONE:
+        return redirect(url_of(participant))
+    session = LabSession.objects.select_related("experiment").get(pk=participant.session_id)
+    context = {
+        **_page_context(participant),
+        "session": session,
+        "experiment": session.experiment,
+        "min_finished": MIN_FINISHED,
+    }
+    if session.feedback_is_released():
+        context["feedback"] = personal_feedback(participant, session)
+    return render(request, "experiment/feedback.html", context)
 
 
 @require_GET

@@ -3,7 +3,16 @@ import uuid
 import pytest
 from django.db import connection
 
-from experiment.models import Arm, ArmDiagram, Experiment, Hypothesis, LabSession, SessionStatus
+from experiment.models import (
+    Arm,
+    ArmDiagram,
+    ConsentStatement,
+    Experiment,
+    Hypothesis,
+    InformationSheet,
+    LabSession,
+    SessionStatus,
+)
 from experiment.services import participation, sessions
 from threats.models import Diagram, DiagramKind, MaterialSection, Scenario, Stride, Threat
 
@@ -55,13 +64,33 @@ def experiment(db) -> Experiment:
         participant_title="Mini experiment",
         scenario=scenario,
         hypothesis=Hypothesis.GREATER,
+        debrief_html="<p>DEBRIEF: this study asks whether a DFD helps; FAKE-1 and FAKE-2 were made up.</p>",
     )
+    add_sheet(experiment)
     dfd_arm = Arm.objects.create(experiment=experiment, slug="dfd", name="DFD", position=1)
     control = Arm.objects.create(experiment=experiment, slug="control", name="Control", position=2)
     ArmDiagram.objects.create(arm=dfd_arm, diagram=sequence, position=1)
     ArmDiagram.objects.create(arm=dfd_arm, diagram=dfd, position=2)
     ArmDiagram.objects.create(arm=control, diagram=sequence, position=1)
     return experiment
+
+
+def add_sheet(experiment: Experiment) -> InformationSheet:
+    """A small information sheet: one required statement and one optional."""
+    sheet = InformationSheet.objects.create(
+        experiment=experiment,
+        version="test-1",
+        researchers="Dr. Test",
+        institution="Test University",
+        contact="test@example.edu",
+        ethics_approval="ERB-TEST-1",
+        duration="About 30 minutes.",
+        voluntariness="Voluntary; stop at any time.",
+        data_use="Anonymous answers, kept ten years.",
+    )
+    ConsentStatement.objects.create(sheet=sheet, key="take_part", position=1, text="I take part.", required=True)
+    ConsentStatement.objects.create(sheet=sheet, key="open_data", position=2, text="Publish them.", required=False)
+    return sheet
 
 
 @pytest.fixture

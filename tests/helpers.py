@@ -12,11 +12,17 @@ from experiment.sources import sources_for
 from threats.models import Threat
 
 
+def agreeing(form, **data) -> dict:
+    """The consent form's POST: ``data``, with every statement of the page's ``form`` ticked."""
+    return {**{field.name: "on" for field, _required in form.statements()}, **data}
+
+
 def consent_post(client: Client, join_code: str) -> Participant:
     page = client.get(reverse("experiment:consent", args=[join_code]))
-    token = page.context["form"]["entry_token"].value()
+    form = page.context["form"]
+    token = form["entry_token"].value()
     response = client.post(
-        reverse("experiment:consent", args=[join_code]), {"entry_token": token, "decision": "consent"}
+        reverse("experiment:consent", args=[join_code]), agreeing(form, entry_token=token, decision="consent")
     )
     assert response.status_code == 302, response.content[:500]
     code = response["Location"].split("/")[2]

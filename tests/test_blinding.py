@@ -24,7 +24,7 @@ from experiment.models import Arm, Experiment, Participant, Stage
 from experiment.services import participation, sessions
 from tests.conftest import SVG
 from tests.helpers import consent_post, lacked_terms, url
-from tests.test_definition import minimal
+from tests.test_definition import as_older, minimal
 from threats.models import Scenario
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -235,8 +235,7 @@ def test_a_version_2_definition_must_declare_terms_and_a_participant_title():
 
 @pytest.mark.django_db
 def test_a_version_1_definition_loads_with_the_scenarios_title_and_the_terms_of_each_diagrams_kind():
-    data = minimal()
-    data["schema_version"] = 1
+    data = as_older(minimal(), 1)
     del data["experiment"]["participant_title"]
     for diagram in data["scenario"]["diagrams"]:
         del diagram["terms"]
@@ -253,8 +252,7 @@ def test_a_version_1_definition_loads_with_the_scenarios_title_and_the_terms_of_
 
 @pytest.mark.django_db
 def test_a_version_1_definition_that_names_the_dfd_to_the_control_arm_is_refused():
-    data = minimal()
-    data["schema_version"] = 1
+    data = as_older(minimal(), 1)
     del data["experiment"]["participant_title"]
     for diagram in data["scenario"]["diagrams"]:
         del diagram["terms"]

@@ -252,10 +252,12 @@ def test_a_page_form_reads_the_same_from_djangos_widgets_and_from_markup_written
     assert read_page(by_hand).form == expected
 
 
-def test_the_consent_button_sends_the_page_fields_and_no_other_form_is_read():
+def test_the_consent_button_sends_the_page_fields_every_statement_ticked_and_no_other_form_is_read():
     page = read_page(
         f"""{LANGUAGE_FORM}<form method="post"><input type="hidden" name="csrfmiddlewaretoken" value="tok">
         <input type="hidden" name="entry_token" value="e1" id="id_entry_token">
+        <input type="checkbox" name="statement_take_part" id="id_statement_take_part">
+        <input type="checkbox" name="statement_open_data" value="yes" checked>
         <button type="submit" name="decision" value="consent">I agree</button>
         <button name="decision" value="decline" type="submit">I do not agree</button></form>"""
     )
@@ -263,6 +265,8 @@ def test_the_consent_button_sends_the_page_fields_and_no_other_form_is_read():
     assert fill(CONSENT, page.form, random.Random(0)) == {
         "csrfmiddlewaretoken": "tok",
         "entry_token": "e1",
+        "statement_take_part": "on",
+        "statement_open_data": "yes",
         "decision": "consent",
     }
 

@@ -10,13 +10,13 @@ from django.test import Client
 from experiment.models import Experiment
 from experiment.services import sessions
 from tests.helpers import consent_post, url
-from tests.test_definition import minimal
+from tests.test_definition import minimal, sheet_in
 
 pytestmark = pytest.mark.django_db
 
 
 def translated() -> dict:
-    data = minimal()
+    data = sheet_in(minimal(), "nl", "zh-hans")
     data["experiment"]["title"] = {"en": "Experiment", "nl": "Experiment (NL)", "zh-hans": "实验"}
     data["experiment"]["participant_title"] = {"en": "A lab", "nl": "Een practicum", "zh-hans": "实验课"}
     data["scenario"]["sections"][0]["title"] = {"en": "Intro", "nl": "Inleiding"}

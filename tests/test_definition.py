@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from experiment import definition
+from experiment.definition.validate import SHEET_FIELDS
 from experiment.models import Arm, Experiment
 from tests.conftest import SVG
 from threats.models import Scenario, Threat
@@ -18,15 +19,51 @@ from threats.models import Scenario, Threat
 pytestmark = pytest.mark.django_db
 
 
+def sheet_in(data: dict, *languages: str) -> dict:
+    """``data`` with its information sheet, consent statements and debrief written in ``languages`` too, as a
+    definition that has texts in those languages must have them."""
+    exp = data["experiment"]
+    sheet = exp["information_sheet"]
+    for obj, fields in [(exp, ["debrief_html"]), (sheet, SHEET_FIELDS), *((s, ["text"]) for s in sheet["statements"])]:
+        for name in fields:
+            text = obj[name]["en"] if isinstance(obj[name], dict) else obj[name]
+            obj[name] = {"en": text, **{language: f"{text} ({language})" for language in languages}}
+    return data
+
+
+def as_older(data: dict, version: int) -> dict:
+    """``data`` as a definition of an older schema ``version``, which had no information sheet or debrief."""
+    data["schema_version"] = version
+    for name in ("information_sheet", "debrief_html", "debrief_shown"):
+        del data["experiment"][name]
+    return data
+
+
 def minimal() -> dict:
     return {
-        "schema_version": 2,
+        "schema_version": 4,
         "experiment": {
             "slug": "exp",
             "title": "Experiment",
             "participant_title": "Scenario",
             "description": "",
             "hypothesis": "greater",
+            "debrief_html": "<p>The study asks whether a DFD helps; some threats were made up.</p>",
+            "debrief_shown": "with_feedback",
+            "information_sheet": {
+                "version": "2025-1",
+                "researchers": "Dr. R",
+                "institution": "Uni",
+                "contact": "r@example.edu",
+                "ethics_approval": "ERB-1",
+                "duration": "30 minutes",
+                "voluntariness": "Voluntary",
+                "data_use": "Anonymous",
+                "statements": [
+                    {"key": "take_part", "text": "I take part.", "required": True},
+                    {"key": "open_data", "text": "Publish my answers.", "required": False},
+                ],
+            },
             "arms": [
                 {"slug": "dfd", "name": "DFD", "diagrams": ["sequence", "dfd"]},
                 {"slug": "control", "name": "Control", "diagrams": ["sequence"]},
@@ -247,7 +284,7 @@ BAD_FILES = {
         "not valid JSON at line 1 column {column}: nested deeper than 20 levels",
     ),
     "a 5,000-digit integer": (
-        json.dumps(minimal()).replace('"schema_version": 2', '"schema_version": ' + "1" * 5000),
+        json.dumps(minimal()).replace('"schema_version": 4', '"schema_version": ' + "1" * 5000),
         "not valid JSON at line 1 column 20: a number of 5000 digits; at most 20",
     ),
     "a slug over 50 characters": (_with(("experiment", "slug"), "x" * 51), "experiment.slug: at most 50 characters"),

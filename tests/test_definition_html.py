@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.core.management import call_command
 
 from experiment import definition
-from tests.test_definition import minimal, write
+from tests.test_definition import minimal, sheet_in, write
 from threats.forms import MaterialSectionForm, ScenarioForm
 from threats.html import clean_html
 from threats.models import Diagram, MaterialSection, Scenario
@@ -61,7 +61,7 @@ def test_cleaning_leaves_every_shipped_definition_unchanged(path):
 @pytest.mark.django_db
 @pytest.mark.parametrize("attack", ATTACKS)
 def test_loading_cleans_the_task_and_every_section_in_every_language(tmp_path, attack):
-    data = minimal()
+    data = sheet_in(minimal(), "nl")
     data["scenario"]["task_html"] = f"<p>Task</p>{attack}"
     data["scenario"]["sections"][0]["body_html"] = {"en": f"<p>x</p>{attack}", "nl": f"<p>y</p>{attack}"}
     call_command("load_experiment", write(tmp_path, data))

@@ -37,7 +37,7 @@ def join(client: Client, code: str):
 def consent(address: str, join_code: str, decision: str = "consent"):
     """A consent as a cookieless client at ``address`` sends it: a fresh entry token, no cookie that remembers a
     participant it made before."""
-    data = {"entry_token": str(uuid.uuid4()), "decision": decision}
+    data = {"entry_token": str(uuid.uuid4()), "decision": decision, "statement_take_part": "on"}
     return Client(REMOTE_ADDR=address).post(reverse("experiment:consent", args=[join_code]), data)
 
 

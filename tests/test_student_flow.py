@@ -75,7 +75,7 @@ def test_declining_keeps_nothing_but_a_count(client, lab):
 def test_a_repeated_consent_post_makes_one_participant(client, lab):
     page = client.get(reverse("experiment:consent", args=[lab.join_code]))
     token = page.context["form"]["entry_token"].value()
-    data = {"entry_token": token, "decision": "consent"}
+    data = {"entry_token": token, "decision": "consent", "statement_take_part": "on"}
     first = client.post(reverse("experiment:consent", args=[lab.join_code]), data)
     second = Client().post(reverse("experiment:consent", args=[lab.join_code]), data)
     assert first["Location"] == second["Location"]

@@ -3,11 +3,12 @@
 Validation reads the whole file and reports every problem with its place (``scenario.threats[3].stride``);
 loading writes nothing unless the whole file is valid, and never replaces an experiment that has participants.
 Callers use this package's names; the modules divide the work: ``validate`` (the format and its checks), ``load``,
-``dump``, and ``translations`` (several languages in one file).
+``dump``, ``translations`` (several languages in one file), and ``versions`` with ``examples`` (what a definition
+of an older schema version gets).
 """
 
 from experiment.definition.dump import dump
-from experiment.definition.load import load
+from experiment.definition.load import load, warnings
 from experiment.definition.validate import SCHEMA_VERSION, DefinitionError, parse, read_file, validate
 
-__all__ = ["SCHEMA_VERSION", "DefinitionError", "dump", "load", "parse", "read_file", "validate"]
+__all__ = ["SCHEMA_VERSION", "DefinitionError", "dump", "load", "parse", "read_file", "validate", "warnings"]

@@ -31,11 +31,22 @@ class Shown(enum.Enum):
 
 
 # Every text in a definition that participants read, by the path of its objects and its field. Fields not listed are
-# never shown to a participant: the experiment's research title and description, arm names, slugs, and a threat's
-# answer key, rationale and source. ``options`` and ``rows`` stand for the labels of a questionnaire item's options
-# and rows.
+# never shown to a participant: the experiment's research title and description, arm names and slugs. A threat's
+# rationale and source are shown with the feedback, after the lab. ``options`` and ``rows`` stand for the labels of
+# a questionnaire item's options and rows.
 PLACES: dict[tuple[str, ...], dict[str, Shown]] = {
-    ("experiment",): {"participant_title": Shown.EVERY_ARM},
+    ("experiment",): {"participant_title": Shown.EVERY_ARM, "debrief_html": Shown.AFTER_THE_LAB},
+    # Read on the consent page, before the arm is drawn.
+    ("experiment", "information_sheet"): {
+        "researchers": Shown.EVERY_ARM,
+        "institution": Shown.EVERY_ARM,
+        "contact": Shown.EVERY_ARM,
+        "ethics_approval": Shown.EVERY_ARM,
+        "duration": Shown.EVERY_ARM,
+        "voluntariness": Shown.EVERY_ARM,
+        "data_use": Shown.EVERY_ARM,
+    },
+    ("experiment", "information_sheet", "statements"): {"text": Shown.EVERY_ARM},
     ("scenario",): {"title": Shown.EVERY_ARM, "task_html": Shown.EVERY_ARM},
     ("scenario", "sections"): {"title": Shown.EVERY_ARM, "body_html": Shown.EVERY_ARM},
     ("scenario", "diagrams"): {
@@ -49,6 +60,8 @@ PLACES: dict[tuple[str, ...], dict[str, Shown]] = {
         "description": Shown.EVERY_ARM,
         "assumptions": Shown.EVERY_ARM,
         "affected_components": Shown.EVERY_ARM,
+        "rationale": Shown.AFTER_THE_LAB,
+        "source": Shown.AFTER_THE_LAB,
     },
     ("experiment", "questionnaires"): {"title": Shown.EVERY_ARM, "intro": Shown.EVERY_ARM},
     ("experiment", "questionnaires", "items"): {

@@ -6,7 +6,7 @@ from typing import Any
 from experiment.definition import analysis_plan
 from experiment.definition.translations import FIELDS as TRANSLATED
 from experiment.definition.translations import join as join_translations
-from experiment.definition.validate import SCHEMA_VERSION
+from experiment.definition.validate import SCHEMA_VERSION, SHEET_FIELDS
 from experiment.models import Experiment
 
 
@@ -28,6 +28,9 @@ def dump(experiment: Experiment) -> dict:
                 "participant_title": experiment.participant_title,
                 "description": experiment.description,
                 "hypothesis": experiment.hypothesis,
+                "debrief_html": experiment.debrief_html,
+                "debrief_shown": experiment.debrief_shown,
+                "information_sheet": _dump_sheet(experiment),
                 "arms": [
                     {"slug": arm.slug, "name": arm.name, "diagrams": [d.slug for d in arm.shown_diagrams()]}
                     for arm in experiment.arms.order_by("position")
@@ -86,6 +89,27 @@ def dump(experiment: Experiment) -> dict:
             },
         ),
     }
+
+
+def _dump_sheet(experiment: Experiment) -> dict:
+    sheet = experiment.information_sheet
+    return _translated(
+        sheet,
+        ("experiment", "information_sheet"),
+        {
+            "version": sheet.version,
+            **({"example": True} if sheet.is_example else {}),
+            **{name: getattr(sheet, name) for name in SHEET_FIELDS},
+            "statements": [
+                _translated(
+                    s,
+                    ("experiment", "information_sheet", "statements"),
+                    {"key": s.key, "text": s.text, "required": s.required},
+                )
+                for s in sheet.statements.all()
+            ],
+        },
+    )
 
 
 def _translated(model, path: tuple[str, ...], data: dict) -> dict:

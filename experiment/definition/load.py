@@ -1,15 +1,19 @@
 """Loading a validated definition into the database: all or nothing, never over an experiment in use."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from experiment.content import renew_key
 from experiment.definition import analysis_plan
-from experiment.definition.validate import DefinitionError
+from experiment.definition.validate import SHEET_FIELDS, DefinitionError
 from experiment.models import (
     Arm,
     ArmDiagram,
+    ConsentStatement,
+    DebriefShown,
     Experiment,
     Hypothesis,
+    InformationSheet,
     Participant,
     Questionnaire,
     QuestionnaireItem,
@@ -99,9 +103,12 @@ def load(data: dict) -> Experiment:
         description=exp_data.get("description", ""),
         scenario=scenario,
         hypothesis=exp_data.get("hypothesis", Hypothesis.TWO_SIDED),
+        debrief_html=exp_data["debrief_html"],
+        debrief_shown=exp_data.get("debrief_shown", DebriefShown.WITH_FEEDBACK),
         translations=exp_data.get("translations", {}),
         **analysis_plan.fields(exp_data),
     )
+    _load_sheet(experiment, exp_data["information_sheet"])
     for position, a in enumerate(exp_data["arms"], start=1):
         arm = Arm.objects.create(experiment=experiment, slug=a["slug"], name=a["name"], position=position)
         ArmDiagram.objects.bulk_create(
@@ -133,3 +140,39 @@ def load(data: dict) -> Experiment:
     # column default of a row that this function happens to create anew.
     renew_key([experiment.pk])
     return experiment
+
+
+def _load_sheet(experiment: Experiment, data: dict) -> None:
+    sheet = InformationSheet.objects.create(
+        experiment=experiment,
+        version=data["version"],
+        is_example=data.get("example", False),
+        **{name: data[name] for name in SHEET_FIELDS},
+        translations=data.get("translations", {}),
+    )
+    ConsentStatement.objects.bulk_create(
+        ConsentStatement(
+            sheet=sheet,
+            key=statement["key"],
+            position=position,
+            text=statement["text"],
+            required=statement.get("required", True),
+            translations=statement.get("translations", {}),
+        )
+        for position, statement in enumerate(data["statements"], start=1)
+    )
+
+
+def warnings(experiment: Experiment) -> list[str]:
+    """What a loaded experiment should not take to real participants as it is: an example information sheet (the
+    shipped definitions' sheet, and the one an older definition without a sheet gets)."""
+    sheet = experiment.information_sheet
+    if not sheet.is_example:
+        return []
+    return [
+        _(
+            "experiment.information_sheet: the example sheet (version %(version)s). Replace its researchers, "
+            "contact, ethics approval and data use with your study's own before real participants take part."
+        )
+        % {"version": sheet.version}
+    ]

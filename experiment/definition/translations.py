@@ -13,11 +13,21 @@ from django.conf import settings
 
 # Where translatable fields live: the path of objects in the file, and their fields.
 FIELDS = {
-    ("experiment",): ("title", "participant_title"),
+    ("experiment",): ("title", "participant_title", "debrief_html"),
+    ("experiment", "information_sheet"): (
+        "researchers",
+        "institution",
+        "contact",
+        "ethics_approval",
+        "duration",
+        "voluntariness",
+        "data_use",
+    ),
+    ("experiment", "information_sheet", "statements"): ("text",),
     ("scenario",): ("title", "task_html"),
     ("scenario", "sections"): ("title", "body_html"),
     ("scenario", "diagrams"): ("title", "text_alternative"),
-    ("scenario", "threats"): ("title", "description", "assumptions", "affected_components"),
+    ("scenario", "threats"): ("title", "description", "assumptions", "affected_components", "rationale"),
     ("experiment", "questionnaires"): ("title", "intro"),
     ("experiment", "questionnaires", "items"): ("text",),
 }

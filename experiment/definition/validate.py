@@ -23,13 +23,14 @@ from experiment.definition.translations import FIELDS as TRANSLATED
 from experiment.definition.translations import objects as translated_objects
 from experiment.definition.translations import split as split_translations
 from experiment.definition.versions import upgrade
-from experiment.models import Hypothesis, ItemKind, Placement
+from experiment.models import DebriefShown, Hypothesis, ItemKind, Placement
 from threats.html import clean_html, clean_translations, is_safe_link
 from threats.models import DiagramKind, Stride
 
 # Version 2 added the experiment's participant_title and each diagram's terms, version 3 the analysis plan
-# (experiment.analysis); older files still load, with defaults for what they lack (versions.py, analysis_plan.py).
-SCHEMA_VERSION = 3
+# (experiment.analysis), version 4 the information sheet and the debrief; older files still load, with defaults for
+# what they lack (versions.py, analysis_plan.py).
+SCHEMA_VERSION = 4
 # The shipped definitions nest 9 levels deep (arrays and objects); the limit leaves room and stops the parser's
 # recursion long before Python's limit.
 MAX_DEPTH = 20
@@ -191,10 +192,71 @@ def validate(data: Any, base_dir: Path | None = None) -> dict:
         check.unique([a.get("slug") for a in arms], f"{where}.arms[].slug")
         _check_options(check, exp, where)
         analysis_plan.check(check.problems, exp, where)
+        _check_information(check, data, exp, where)
     check.problems += blinding.leaks(data)
     if check.problems:
         raise DefinitionError(check.problems)
     return data
+
+
+# What an information sheet must tell, as an ethics board asks for it.
+SHEET_FIELDS = ("researchers", "institution", "contact", "ethics_approval", "duration", "voluntariness", "data_use")
+_KEY = re.compile(r"[a-z0-9_]{1,60}")
+
+
+def _check_information(check: _Checker, data: dict, exp: dict, where: str) -> None:
+    """The information sheet and its consent statements, and the debrief, each in every language the definition
+    has texts in."""
+    check.need(exp, "debrief_html", str, where)
+    shown = check.need(exp, "debrief_shown", str, where, optional=True)
+    check.one_of(shown, DebriefShown.values, f"{where}.debrief_shown")
+    languages = _languages_of(data)
+    _check_languages(check, exp, ("debrief_html",), where, languages)
+    sheet = check.need(exp, "information_sheet", dict, where)
+    if sheet is None:
+        return
+    here = f"{where}.information_sheet"
+    check.need(sheet, "version", str, here, max_length=40)
+    check.need(sheet, "example", bool, here, optional=True)
+    for name in SHEET_FIELDS:
+        check.need(sheet, name, str, here)
+    _check_languages(check, sheet, SHEET_FIELDS, here, languages)
+    statements = check.items(sheet, "statements", here)
+    for i, statement in enumerate(statements):
+        there = f"{here}.statements[{i}]"
+        key = check.need(statement, "key", str, there)
+        if key is not None and not _KEY.fullmatch(key):
+            check.problems.append(f"{there}.key: use lower-case letters, digits and _, got {json.dumps(key)[:60]}")
+        check.need(statement, "text", str, there)
+        check.need(statement, "required", bool, there, optional=True)
+        _check_languages(check, statement, ("text",), there, languages)
+    check.unique([s.get("key") for s in statements], f"{here}.statements[].key")
+    if statements and not any(s.get("required", True) is True for s in statements):
+        check.problems.append(f"{here}.statements: at least one statement must be required (consent to take part)")
+
+
+def _languages_of(data: dict) -> set[str]:
+    """Every language the definition has a translated text in, besides the default."""
+    found: set[str] = set()
+    for path in TRANSLATED:
+        for obj, _where in translated_objects(data, path):
+            if isinstance(obj.get("translations"), dict):
+                found |= set(obj["translations"])
+    return found
+
+
+def _check_languages(check: _Checker, obj: dict, fields: tuple[str, ...], where: str, languages: set[str]) -> None:
+    """Each of ``fields`` that ``obj`` has is translated into every one of ``languages``: a participant who reads
+    the lab in Dutch must read what they consent to in Dutch too."""
+    translations = obj.get("translations") if isinstance(obj.get("translations"), dict) else {}
+    for name in fields:
+        if not isinstance(obj.get(name), str):
+            continue
+        missing = sorted(lang for lang in languages if not (translations.get(lang) or {}).get(name))
+        if missing:
+            check.problems.append(
+                f"{where}.{name}: missing in {', '.join(missing)}, which the experiment's other texts are written in"
+            )
 
 
 def _check_options(check: _Checker, exp: dict, where: str) -> None:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from experiment import codes, selectors, stages
 from experiment.assignment import shuffled
 from experiment.codes import completion_code_for
+from experiment.consent import Consent, agreeing_to_all
 from experiment.content import kept
 from experiment.models import (
     Answer,
@@ -81,6 +82,7 @@ def _threat_ids(experiment: Experiment) -> list[int]:
 def enrol(
     session: LabSession,
     entry_token: uuid.UUID,
+    consent: Consent | None = None,
     *,
     is_simulated: bool = False,
     rng: random.Random | None = None,
@@ -90,6 +92,8 @@ def enrol(
 
     Idempotent per ``entry_token``: the same consent form posted again returns the participant it made. Gives the
     participant a new short code, drawn again on the rare collision (the unique constraint decides).
+    Records ``consent`` (the sheet's version and the statements agreed to); without one, the student agrees to
+    every statement of the experiment's sheet (simulations and tests).
     Raises AdmissionRefused when the session is not open, past its closing time, or full.
     """
     rng = rng or _system_random
@@ -98,13 +102,14 @@ def enrol(
         return existing
     # Everything that does not depend on the other participants is read before the lock, to keep it short.
     experiment = session.experiment
+    consent = consent or agreeing_to_all(experiment)
     first_stage = stages.first_stage(experiment)
     threat_ids = _threat_ids(experiment)
     arm_ids = _arm_ids(experiment)
     attempts_left = _SHORT_CODE_ATTEMPTS
     while True:
         try:
-            return _admit(session, entry_token, first_stage, threat_ids, arm_ids, is_simulated, rng)
+            return _admit(session, entry_token, consent, first_stage, threat_ids, arm_ids, is_simulated, rng)
         except IntegrityError:
             # A concurrent POST of the same consent form won the race: its participant is the one. Otherwise the
             # short code the new participant drew was taken (one chance in 2**51 per participant): draw another.
@@ -123,6 +128,7 @@ _SHORT_CODE_ATTEMPTS = 3
 def _admit(
     session: LabSession,
     entry_token: uuid.UUID,
+    consent: Consent,
     first_stage: Stage,
     threat_ids: list[int],
     arm_ids: list[int],
@@ -143,6 +149,8 @@ def _admit(
             stage=first_stage,
             threat_order=shuffled(threat_ids, rng),
             is_simulated=is_simulated,
+            sheet_version=consent.sheet_version,
+            agreed_statements=list(consent.agreed),
         )
         if first_stage == Stage.TRAINING:
             for name, value in allocate(session.pk, "", arm_ids, rng).items():

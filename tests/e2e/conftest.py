@@ -172,14 +172,15 @@ def open_lab(kubernetes) -> LabSession:
 
 
 def instructor_group() -> Group:
-    """The Instructor group as migration 0003 makes it. A transactional test empties every table afterwards, groups
-    included; serialized_rollback cannot put them back here, because Playwright runs the test in another context
+    """The Instructor group as migrations 0003 and 0013 make it. A transactional test empties every table afterwards,
+    groups included; serialized_rollback cannot put them back here, because Playwright runs the test in another context
     than the one that set up the database, where the connection has no serialized copy."""
     roles = importlib.import_module("experiment.migrations.0003_roles")
+    release = importlib.import_module("experiment.migrations.0016_release_feedback_permission").RELEASE
     group, _ = Group.objects.get_or_create(name=INSTRUCTOR)
     group.permissions.set(
         Permission.objects.get(content_type__app_label=app, codename=codename)
-        for app, codename in roles.INSTRUCTOR_PERMISSIONS
+        for app, codename in [*roles.INSTRUCTOR_PERMISSIONS, ("experiment", release)]
     )
     return group
 

@@ -66,6 +66,16 @@ def join_with_the_mouse(page: Page, base_url: str, join_code: str) -> None:
     expect(page).to_have_url(re.compile(rf"/join/{join_code}/$"))
 
 
+STATEMENTS = "form input[type=checkbox][name^=statement_]"
+
+
+def agree_with_the_mouse(page: Page) -> None:
+    """Tick every consent statement of the information sheet, then agree to take part."""
+    for box in page.locator(STATEMENTS).all():
+        box.check()
+    page.get_by_role("button", name="I agree to take part").click()
+
+
 def answer_threats_with_the_mouse(page: Page) -> dict[str, str]:
     answers = {}
     for index, name in enumerate(radio_groups(page, "threat_")):
@@ -101,7 +111,7 @@ def take_the_lab_with_the_mouse(
     visit = visit or (lambda stage: None)
     join_with_the_mouse(page, base_url, join_code)
     visit("consent")
-    page.get_by_role("button", name="I agree to take part").click()
+    agree_with_the_mouse(page)
     expect(page).to_have_url(ANY_STAGE)
     participant = participant_on(page)
     answers: dict[str, str] = {}
@@ -192,6 +202,10 @@ def take_the_lab_with_the_keyboard(page: Page, base_url: str, join_code: str) ->
     page.keyboard.type(join_code)
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(rf"/join/{join_code}/$"))
+    for name in page.eval_on_selector_all(STATEMENTS, "boxes => boxes.map(box => box.name)"):
+        tab_to(page, f"input[name={name}]")
+        page.keyboard.press("Space")
+        expect(page.locator(f"input[name={name}]")).to_be_checked()
     tab_to(page, "button[value=consent]")
     page.keyboard.press("Enter")
     expect(page).to_have_url(ANY_STAGE)

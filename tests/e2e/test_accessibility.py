@@ -10,6 +10,7 @@ from tests.e2e.conftest import PHONE_WIDTH, enrol, horizontal_overflow, live_db
 from tests.e2e.flow import (
     ANY_STAGE,
     SUBMIT,
+    agree_with_the_mouse,
     answer_questionnaire_with_the_mouse,
     expect_next_stage,
     join_with_the_mouse,
@@ -85,7 +86,7 @@ def test_the_pages_past_a_limit_pass_axe_and_reflow_at_320_px(page, live_server,
     for _student in range(2):
         page.context.clear_cookies()
         page.goto(f"{live_server.url}/join/{open_lab.join_code}/")
-        page.get_by_role("button", name="I agree to take part").click()
+        agree_with_the_mouse(page)
     expect(page.get_by_role("alert")).to_contain_text("Too many students have joined this session")
     problems.extend(axe(page, "too many new participants") + horizontal_overflow(page, "too many new participants"))
     assert not problems, "\n".join(problems)
@@ -109,7 +110,7 @@ def test_every_diagram_has_a_text_alternative(page, live_server, open_lab):
     for _ in range(MAX_STUDENTS_FOR_BOTH_ARMS):
         page.context.clear_cookies()
         join_with_the_mouse(page, live_server.url, open_lab.join_code)
-        page.get_by_role("button", name="I agree to take part").click()
+        agree_with_the_mouse(page)
         if stage_of(page) == "entry":
             answer_questionnaire_with_the_mouse(page)
         expect(page).to_have_url(ANY_STAGE)

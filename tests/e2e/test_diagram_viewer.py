@@ -11,6 +11,7 @@ from experiment.models import Participant
 from tests.e2e.conftest import AXE_JS, collect_console_errors, live_db
 from tests.e2e.flow import (
     SUBMIT,
+    agree_with_the_mouse,
     answer_questionnaire_with_the_mouse,
     answer_threats_with_the_mouse,
     expect_next_stage,
@@ -85,7 +86,7 @@ def wait_for_the_start(page: Page) -> dict:
 
 def reach_the_threats(page: Page, base_url: str, join_code: str) -> Participant:
     join_with_the_mouse(page, base_url, join_code)
-    page.get_by_role("button", name="I agree to take part").click()
+    agree_with_the_mouse(page)
     if stage_of(page) == "entry":
         answer_questionnaire_with_the_mouse(page)
         expect_next_stage(page, "entry")

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from experiment.models import Participant
 from tests.e2e.conftest import enrol
+from tests.helpers import agreeing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
@@ -50,8 +51,9 @@ def take_the_lab(client: Client, join_code: str, pages: Pages, *, every_page: bo
     response = client.get(consent_url)
     if every_page:
         pages.save("consent", response)
-    token = response.context["form"]["entry_token"].value()
-    response = client.post(consent_url, {"entry_token": token, "decision": "consent"}, follow=True)
+    form = response.context["form"]
+    token = form["entry_token"].value()
+    response = client.post(consent_url, agreeing(form, entry_token=token, decision="consent"), follow=True)
     participant = Participant.objects.get(code=response.request["PATH_INFO"].split("/")[2])
     while True:
         stage = response.request["PATH_INFO"].rstrip("/").rsplit("/", 1)[1]

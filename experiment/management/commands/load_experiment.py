@@ -32,3 +32,5 @@ class Command(BaseCommand):
         arms = ", ".join(arm.name for arm in experiment.arms.order_by("position"))
         threats = experiment.scenario.threats.count()
         self.stdout.write(f"Loaded experiment {experiment.slug}: {threats} threats, arms {arms}.")
+        for warning in definition.warnings(experiment):
+            self.stdout.write(self.style.WARNING(f"Warning: {warning}"))
