@@ -10,6 +10,7 @@ from tests.e2e.conftest import collect_console_errors, live_db
 from tests.e2e.flow import (
     ANY_STAGE,
     SUBMIT,
+    agree_with_the_mouse,
     answer_questionnaire_with_the_mouse,
     expect_next_stage,
     join_with_the_mouse,
@@ -67,7 +68,7 @@ def dialogs_on_leaving(page: Page) -> list[str]:
 
 def to_the_threats(page: Page, base_url: str, join_code: str) -> None:
     join_with_the_mouse(page, base_url, join_code)
-    page.get_by_role("button", name="I agree to take part").click()
+    agree_with_the_mouse(page)
     expect(page).to_have_url(ANY_STAGE)
     if stage_of(page) == "entry":
         answer_questionnaire_with_the_mouse(page)
@@ -131,6 +132,6 @@ def test_starting_as_a_new_student_forgets_the_unsent_answers(page, live_server,
     page.get_by_role("button", name="Start as a new student").click()
     expect(page.get_by_role("button", name="I agree to take part")).to_be_visible()
     assert unsent_keys(page) == []
-    page.get_by_role("button", name="I agree to take part").click()
+    agree_with_the_mouse(page)
     expect(page).to_have_url(ANY_STAGE)
     assert participant_on(page).code != first.code
