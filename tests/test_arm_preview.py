@@ -137,9 +137,10 @@ def test_the_preview_index_links_every_page_of_every_arm(instructor, experiment)
     assert "entry/" not in content, "the experiment has no entry questionnaire"
 
 
-@pytest.mark.parametrize("page", ["entry", "exit", "nothing"])
-def test_a_page_the_experiment_lacks_is_404(instructor, experiment, page):
-    assert logged_in(instructor).get(page_url(experiment.arms.first(), page)).status_code == 404
+# Not named "page": pytest-playwright would take a test with that argument for a browser test.
+@pytest.mark.parametrize("page_name", ["entry", "exit", "nothing"])
+def test_a_page_the_experiment_lacks_is_404(instructor, experiment, page_name):
+    assert logged_in(instructor).get(page_url(experiment.arms.first(), page_name)).status_code == 404
 
 
 def test_an_arm_of_another_experiment_is_404(instructor, experiment, replication):
