@@ -72,7 +72,7 @@ def _released(request: HttpRequest, released: list[LabSession]) -> None:
 @require_http_methods(["GET", "POST"])
 def release_session(request: HttpRequest, pk: int) -> HttpResponse:
     session = _session_or_403(request, pk)
-    releasable = LabSession.objects.filter(feedback.closed(), pk=session.pk, feedback_released_at__isnull=True)
+    releasable = feedback.releasable(session.experiment).filter(pk=session.pk)
     form = ReleaseForm(releasable, request.POST or None)
     if request.method == "POST" and form.is_valid():
         _released(request, feedback.release(form.cleaned_data["sessions"], request.user))

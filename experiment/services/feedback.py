@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.utils import timezone
 
-from experiment.models import Experiment, LabSession, SessionStatus, Stage
+from experiment.models import Experiment, LabSession, Participant, SessionStatus, Stage
 
 RELEASED = "Released feedback"
 WITHDRAWN = "Withdrew feedback"
@@ -22,7 +22,7 @@ def closed() -> Q:
 
 def still_working(sessions) -> int:
     """How many real students in ``sessions`` have not finished: they would see classmates' keys if released now."""
-    return sum(session.participants.real().exclude(stage=Stage.DONE).count() for session in sessions)
+    return Participant.objects.real().filter(session__in=list(sessions)).exclude(stage=Stage.DONE).count()
 
 
 def releasable(experiment: Experiment):

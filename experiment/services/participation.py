@@ -57,7 +57,7 @@ def admission_problem(session: LabSession, *, rehearsal: bool = False) -> str | 
     """
     if session.status == SessionStatus.DRAFT and not rehearsal:
         return _("This lab session has not started yet. Ask your instructor when it opens.")
-    if session.status == SessionStatus.CLOSED or (session.closes_at and timezone.now() >= session.closes_at):
+    if session.is_closed():
         return _("This lab session is closed and takes no new participants.")
     if session.capacity is not None and session.participants.count() >= session.capacity:
         return _("This lab session is full.")
