@@ -1,6 +1,7 @@
 """Drive the student flow through the Django test client, as a browser would."""
 
 import re
+from pathlib import Path
 
 from django.test import Client
 from django.urls import reverse
@@ -50,3 +51,14 @@ def lacked_terms(arm: Arm) -> re.Pattern:
     """What finds every term, in every language, of the diagrams of the arm's scenario that the arm does not get."""
     lacked = arm.experiment.scenario.diagrams.exclude(arm_links__arm=arm)
     return pattern_of([term for diagram in lacked for terms in diagram.terms.values() for term in terms])
+
+
+# The replication's definition, and an answer to its entry questionnaire that every test may send.
+REPLICATION_FILE = Path(__file__).resolve().parent.parent / "fixtures" / "kubernetes-pod-dfd.json"
+REPLICATION_ENTRY = {
+    "k8s_experience": "course",
+    "secure_design_experience": "labs",
+    "diagram_familiarity__sequence": "4",
+    "diagram_familiarity__component": "3",
+    "diagram_familiarity__deployment": "2",
+}

@@ -2,7 +2,6 @@
 page's answered counter, threat cards by number and title, and buttons that say "Next" until the last step."""
 
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -13,18 +12,19 @@ from experiment.content import renew_key
 from experiment.models import Experiment, Participant, Stage
 from experiment.services import sessions
 from experiment.stages import Progress
-from tests.helpers import consent_post, threat_answers, url, usefulness_answers
+from tests.helpers import (
+    REPLICATION_ENTRY,
+    REPLICATION_FILE,
+    consent_post,
+    threat_answers,
+    url,
+    usefulness_answers,
+)
 from threats.models import Threat
 
 pytestmark = pytest.mark.django_db
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "kubernetes-pod-dfd.json"
-ENTRY = {
-    "k8s_experience": "course",
-    "secure_design_experience": "labs",
-    "diagram_familiarity__sequence": "4",
-    "diagram_familiarity__component": "3",
-    "diagram_familiarity__deployment": "2",
-}
+FIXTURE = REPLICATION_FILE
+ENTRY = REPLICATION_ENTRY
 
 
 def test_the_step_before_the_thank_you_page_finishes():

@@ -5,7 +5,6 @@ import shutil
 from collections import Counter
 from datetime import timedelta
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -14,18 +13,18 @@ from django.test import Client
 from experiment.models import Answer, Experiment, ItemResponse, Participant, Stage
 from experiment.rehearsal import simulate
 from experiment.services import sessions
-from tests.helpers import consent_post, threat_answers, url, usefulness_answers
+from tests.helpers import (
+    REPLICATION_ENTRY,
+    REPLICATION_FILE,
+    consent_post,
+    threat_answers,
+    url,
+    usefulness_answers,
+)
 
 pytestmark = pytest.mark.django_db
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "kubernetes-pod-dfd.json"
-
-ENTRY = {
-    "k8s_experience": "course",
-    "secure_design_experience": "labs",
-    "diagram_familiarity__sequence": "4",
-    "diagram_familiarity__component": "3",
-    "diagram_familiarity__deployment": "2",
-}
+FIXTURE = REPLICATION_FILE
+ENTRY = REPLICATION_ENTRY
 EXIT = {
     "familiarity__k8s_architecture": "4",
     "familiarity__stride": "5",
