@@ -2,16 +2,17 @@
 
 The rehearsal bots (experiment/bots.py, sync) and the load driver (bench/driver.py, async) both read pages and fill
 forms here and nowhere else. No I/O and no Django import: each brings its own transport, and the driver runs
-without settings. Pages are read with html.parser by tag, name and value, so attribute order, whitespace and the
-markup around an input (hand-written or Django's widget templates) do not matter.
+without settings. Pages are read with lxml by tag, name and value, so attribute order, whitespace and the markup
+around an input (hand-written or Django's widget templates) do not matter.
 """
 
 import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import NamedTuple
+
+import lxml.html
 
 CONSENT = "consent"  # the join page's stage: the consent button's value
 THREAT_PREFIX = "threat_"  # the threats page's answer fields: threat_<threat id>
@@ -62,129 +63,80 @@ class StudentPage:
     errors: list[str] = field(default_factory=list)  # the form's errors, as listed on the page
 
 
-@dataclass
-class _Capture:
-    """An element whose text is wanted, open now."""
-
-    tag: str
-    kind: str  # completion_code, notice, error, error_list
-    depth: int = 1  # elements of the same tag open inside it, plus itself
-    text: list[str] = field(default_factory=list)
+def _text(element) -> str:
+    """An element's text as a person reads it: every descendant's text, whitespace collapsed."""
+    return " ".join(element.text_content().split())
 
 
-class _PageReader(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.page = StudentPage()
-        self._form: Form | None = None  # the task form while inside it
-        self._select: str | None = None
-        self._option: list[str] | None = None  # an option without a value attribute: its text is its value
-        self._textarea: str | None = None
-        self._captures: list[_Capture] = []
-        self._error_lists = 0  # how many error lists we are inside
+# The page's own form posts back to the page (no action); the language chooser in the header posts to Django's
+# set_language and is not part of the task.
+_TASK_FORM = "//form[translate(@method, 'POST', 'post') = 'post' and not(@action)]"
+# The messages: notices (p or div of class alert-info), our list of links to the fields (div#form-errors,
+# includes/form_errors.html) and Django's own (ul.errorlist). Named tags and a cheap filter first, the exact class
+# test in Python: a test on every element of a page holding a diagram costs more than parsing it.
+_MESSAGES = (
+    "//p[contains(@class, 'alert-info')] | //div[@id = 'form-errors' or contains(@class, 'alert-info')]"
+    " | //ul[contains(@class, 'errorlist')]"
+)
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attr = {name: value or "" for name, value in attrs}
-        classes = attr.get("class", "").split()
-        for capture in self._captures:
-            if capture.tag == tag:
-                capture.depth += 1
-        if tag == "form":
-            # The page's own form posts back to the page (no action); the language chooser in the header posts
-            # to Django's set_language and is not part of the task.
-            if attr.get("method", "").lower() == "post" and not attr.get("action") and self.page.form is None:
-                self._form = self.page.form = Form()
-        elif tag == "img" and attr.get("src", "").endswith(".svg") and attr["src"] not in self.page.images:
-            self.page.images.append(attr["src"])
-        elif tag == "code" and attr.get("id") == "completion-code":
-            self._captures.append(_Capture(tag, "completion_code"))
-        elif "alert-info" in classes:
-            self._captures.append(_Capture(tag, "notice"))
-        elif attr.get("id") == "form-errors" or "errorlist" in classes:
-            # Our list of links to the fields (includes/form_errors.html) or Django's own (field.errors).
-            self._captures.append(_Capture(tag, "error_list"))
-            self._error_lists += 1
-        elif tag == "li" and self._error_lists and not any(c.kind == "error" for c in self._captures):
-            self._captures.append(_Capture(tag, "error"))
-        if self._form is not None and "disabled" not in attr:
-            self._field(tag, attr)
 
-    def _field(self, tag: str, attr: dict[str, str]) -> None:
-        form = self._form
-        assert form is not None
-        name = attr.get("name", "")
-        kind = attr.get("type", "submit" if tag == "button" else "text").lower()
-        if tag == "input" and name and kind == "radio":
-            form.choices.setdefault(name, []).append(attr.get("value", "on"))
-        elif tag == "input" and name and kind == "checkbox":
-            form.boxes[name] = attr.get("value", "on")
-            if "checked" in attr:
-                form.values[name] = attr.get("value", "on")
-        elif tag in ("input", "button") and kind == "submit":
+def _read_form(element) -> Form:
+    form = Form()
+    for control in element.iter("input", "button", "textarea", "select"):
+        name = control.get("name", "")
+        if "disabled" in control.attrib:
+            continue
+        kind = control.get("type", "submit" if control.tag == "button" else "text").lower()
+        if control.tag == "input" and name and kind == "radio":
+            form.choices.setdefault(name, []).append(control.get("value", "on"))
+        elif control.tag == "input" and name and kind == "checkbox":
+            form.boxes[name] = control.get("value", "on")
+            if "checked" in control.attrib:
+                form.values[name] = control.get("value", "on")
+        elif control.tag in ("input", "button") and kind == "submit":
             if name:
-                form.buttons.append((name, attr.get("value", "")))
-        elif tag == "input" and name and kind not in _NOT_SENT:
-            form.values[name] = attr.get("value", "")
-        elif tag == "textarea" and name:
-            self._textarea = name
-            form.texts[name] = ""
-        elif tag == "select" and name:
-            self._select = name
-            form.choices[name] = []
-        elif tag == "option" and self._select is not None:
-            if "value" in attr:
-                self._add_option(attr["value"])
-            else:
-                self._option = []
-
-    def _add_option(self, value: str) -> None:
-        # An empty option is a select's "nothing chosen"; a student picks one of the others.
-        if value and self._form is not None and self._select is not None:
-            self._form.choices[self._select].append(value)
-
-    def handle_data(self, data: str) -> None:
-        for capture in self._captures:
-            capture.text.append(data)
-        if self._textarea is not None and self._form is not None:
-            self._form.texts[self._textarea] += data
-        if self._option is not None:
-            self._option.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self._form = None
-        elif tag == "textarea" and self._textarea is not None and self._form is not None:
+                form.buttons.append((name, control.get("value", "")))
+        elif control.tag == "input" and name and kind not in _NOT_SENT:
+            form.values[name] = control.get("value", "")
+        elif control.tag == "textarea" and name:
             # A browser drops the newline that may follow <textarea> (Django's widget writes one).
-            self._form.texts[self._textarea] = self._form.texts[self._textarea].removeprefix("\n")
-            self._textarea = None
-        elif tag == "option" and self._option is not None:
-            self._add_option(" ".join("".join(self._option).split()))
-            self._option = None
-        elif tag == "select":
-            self._select = None
-        for capture in list(self._captures):
-            if capture.tag != tag:
-                continue
-            capture.depth -= 1
-            if capture.depth:
-                continue
-            self._captures.remove(capture)
-            text = " ".join("".join(capture.text).split())
-            if capture.kind == "completion_code":
-                self.page.completion_code = text
-            elif capture.kind == "notice":
-                self.page.notices.append(text)
-            elif capture.kind == "error":
-                self.page.errors.append(text)
-            else:
-                self._error_lists -= 1
+            form.texts[name] = (control.text or "").removeprefix("\n")
+        elif control.tag == "select" and name:
+            # An empty option is a select's "nothing chosen"; a student picks one of the others. An option
+            # without a value attribute sends its text.
+            offered = (
+                option.get("value") if "value" in option.attrib else _text(option) for option in control.iter("option")
+            )
+            form.choices[name] = [value for value in offered if value]
+    return form
 
 
 def read_page(html: str) -> StudentPage:
-    reader = _PageReader()
-    reader.feed(html)
-    reader.close()
-    return reader.page
+    """What a student reads on ``html``: its task form, diagrams, completion code, notices and errors.
+
+    libxml2 parses the page (lxml): the load driver reads every page a class is sent, on the cores the server
+    under test needs, and html.parser cost as much CPU per page as rendering it.
+    """
+    document = lxml.html.document_fromstring(html)
+    page = StudentPage()
+    forms = document.xpath(_TASK_FORM)
+    if forms:
+        page.form = _read_form(forms[0])
+    for image in document.iter("img"):
+        source = image.get("src", "")
+        if source.endswith(".svg") and source not in page.images:
+            page.images.append(source)
+    code = document.xpath("//code[@id = 'completion-code']")
+    if code:
+        page.completion_code = _text(code[0])
+    for element in document.xpath(_MESSAGES):
+        classes = element.get("class", "").split()
+        if "alert-info" in classes:
+            page.notices.append(_text(element))
+        elif element.get("id") == "form-errors" or "errorlist" in classes:
+            # An item of a list nested in an item is part of that item's message.
+            page.errors.extend(_text(item) for item in element.xpath(".//li[not(ancestor::li)]"))
+    return page
 
 
 def threat_id(name: str) -> int | None:
