@@ -5,11 +5,12 @@ import random
 import zlib
 
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from experiment.assignment import next_slot
-from experiment.models import AllocationBlock
+from experiment.models import AllocationBlock, Participant
 
 
 def _stratum_lock_key(stratum: str) -> int:
@@ -38,9 +39,13 @@ def allocate(session_id: int, stratum: str, arm_ids: list[int], rng: random.Rand
     here until the commit.
     """
     _serialise(session_id, stratum)
+    # Only the last block's participants are counted (a correlated subquery, after the LIMIT): counting every
+    # block's would grow with the class, inside the lock every allocation of the stratum waits on.
+    in_block = Participant.objects.filter(block=OuterRef("pk")).order_by().values("block")
+    filled = Coalesce(Subquery(in_block.annotate(count=Count("pk")).values("count")), 0)
     block = (
         AllocationBlock.objects.filter(session_id=session_id, stratum=stratum)
-        .annotate(filled=Count("participants"))
+        .annotate(filled=filled)
         .order_by("-number")
         .first()
     )

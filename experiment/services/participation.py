@@ -97,9 +97,6 @@ def enrol(
     Raises AdmissionRefused when the session is not open, past its closing time, or full.
     """
     rng = rng or _system_random
-    existing = selectors.participant_by_entry_token(entry_token)
-    if existing is not None:
-        return existing
     # Everything that does not depend on the other participants is read before the lock, to keep it short.
     experiment = session.experiment
     consent = consent or agreeing_to_all(experiment)
@@ -108,8 +105,16 @@ def enrol(
     arm_ids = _arm_ids(experiment)
     attempts_left = _SHORT_CODE_ATTEMPTS
     while True:
+        # A consent form posted again finds its participant only when the insert fails: the first post of each
+        # form, the one a class sends, costs no read for it.
         try:
             return _admit(session, entry_token, consent, first_stage, threat_ids, arm_ids, is_simulated, rng)
+        except AdmissionRefused:
+            # The session may have closed or filled since this form made its participant: that one is still theirs.
+            existing = selectors.participant_by_entry_token(entry_token)
+            if existing is not None:
+                return existing
+            raise
         except IntegrityError:
             # A concurrent POST of the same consent form won the race: its participant is the one. Otherwise the
             # short code the new participant drew was taken (one chance in 2**51 per participant): draw another.
