@@ -1,11 +1,13 @@
 """A student's way through the lab: each stage, the back button, double submits, resume."""
 
+import uuid
+
 import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 
-from experiment.models import Answer, Choice, LabSession, Participant, Stage, UsefulnessRating
+from experiment.models import Answer, Choice, LabSession, Participant, SessionStatus, Stage, UsefulnessRating
 from experiment.services import participation
 from tests.helpers import consent_post, threat_answers, url, usefulness_answers
 
@@ -339,3 +341,15 @@ def test_an_altered_participant_cookie_is_ignored(client, lab):
     client.cookies[name] = client.cookies[name].value.replace(str(participant.code)[:8], "00000000")
     response = client.get(reverse("experiment:consent", args=[lab.join_code]))
     assert response.status_code == 200, "the consent page again, not somebody else's stage"
+
+
+def test_a_consent_form_posted_again_returns_its_participant_even_after_the_session_closed(lab):
+    token = participation.enrol(lab, uuid.uuid4()).entry_token
+    first = Participant.objects.get(entry_token=token)
+    LabSession.objects.filter(pk=lab.pk).update(status=SessionStatus.CLOSED)
+    lab.refresh_from_db()
+
+    assert participation.enrol(lab, token).pk == first.pk
+    assert Participant.objects.count() == 1
+    with pytest.raises(participation.AdmissionRefused):
+        participation.enrol(lab, uuid.uuid4())
