@@ -27,7 +27,6 @@ from experiment.forms import (
     UsefulnessForm,
 )
 from experiment.models import Arm, Experiment, LabSession, Participant, Placement, SessionStatus, Stage
-from experiment.sources import sources_for
 from experiment.stages import OPTIONAL, stages_for
 from experiment.views import STRIDE_TABLE
 from threats.models import Diagram, Threat
@@ -124,7 +123,7 @@ def _page_context(request: HttpRequest, participant: Participant, page: str) -> 
     if page == Stage.USEFULNESS:
 
         def new_usefulness_form(data=None) -> UsefulnessForm:
-            return UsefulnessForm(sources_for(Diagram.objects.shown_by(participant.arm_id)), data)
+            return UsefulnessForm(selectors.usefulness_sources(participant), data)
 
         form = new_usefulness_form(data) if data is not None else None
         return {**base, "form": form, "blank_form": SimpleLazyObject(new_usefulness_form)}, form

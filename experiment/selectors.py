@@ -5,7 +5,8 @@ from django.utils.translation import get_language
 
 from experiment.content import kept
 from experiment.models import Experiment, LabSession, Participant, Placement, Questionnaire, QuestionnaireItem
-from threats.models import Threat
+from experiment.sources import Source, sources_for
+from threats.models import Diagram, Threat
 
 # What a student page shows of a participant, and what answering also reads of it and its experiment. The page
 # lookup is the one query of every student request: each column and join left out makes it cheaper to build (the
@@ -81,9 +82,33 @@ def threat_titles(participant: Participant) -> list[tuple[int, str]]:
 
 def threats_in_order(participant: Participant) -> list[Threat]:
     """The participant's threats in the order they were shown (``threat_order``), without the answer key: whether a
-    threat is real, its rationale and its source never reach a student page."""
-    by_id = Threat.objects.defer("is_real", "rationale", "source").in_bulk(participant.threat_order)
-    return [by_id[threat_id] for threat_id in participant.threat_order]
+    threat is real, its rationale and its source never reach a student page. Kept per content key, as field values
+    made into unsaved instances for each form: every student of a class submits the same threats."""
+
+    def read() -> dict[int, dict]:
+        threats = Threat.objects.filter(scenario__experiments__sessions=participant.session_id)
+        return {
+            row["id"]: row for row in threats.values(*_fields(Threat, leave_out={"is_real", "rationale", "source"}))
+        }
+
+    by_id = kept(participant.content_key, "threats", read)
+    return [Threat(**by_id[threat_id]) for threat_id in participant.threat_order]
+
+
+def usefulness_sources(participant: Participant) -> list[Source]:
+    """The sources the participant rates: the scenario, the diagrams of their arm, the parts of a threat; kept per
+    content key, arm and language."""
+
+    def read() -> list[tuple[str, str]]:
+        return [(source.key, str(source.label)) for source in sources_for(Diagram.objects.shown_by(participant.arm_id))]
+
+    kept_sources = kept(participant.content_key, f"sources:{participant.arm_id}:{get_language()}", read)
+    return [Source(key, label) for key, label in kept_sources]
+
+
+def _fields(model, leave_out: set[str] = frozenset()) -> list[str]:
+    """The model's columns, as ``values()`` names them and its constructor takes them."""
+    return [field.attname for field in model._meta.concrete_fields if field.name not in leave_out]
 
 
 def questionnaire(experiment: Experiment, placement: Placement) -> Questionnaire:
@@ -92,6 +117,16 @@ def questionnaire(experiment: Experiment, placement: Placement) -> Questionnaire
 
 
 def questionnaire_items(experiment: Experiment, placement: Placement) -> list[QuestionnaireItem]:
-    """The items of the experiment's questionnaire at ``placement``, in order, each with its questionnaire."""
-    items = QuestionnaireItem.objects.filter(questionnaire__experiment=experiment, questionnaire__placement=placement)
-    return list(items.select_related("questionnaire").order_by("position"))
+    """The items of the experiment's questionnaire at ``placement``, in order, kept per content key.
+
+    Kept as their field values and made into unsaved instances for each form: a class submitting its entry
+    questionnaire at once would otherwise read the same items for every student.
+    """
+
+    def read() -> list[dict]:
+        items = QuestionnaireItem.objects.filter(
+            questionnaire__experiment=experiment, questionnaire__placement=placement
+        ).order_by("position")
+        return list(items.values(*_fields(QuestionnaireItem)))
+
+    return [QuestionnaireItem(**fields) for fields in kept(experiment.content_key, f"items:{placement}", read)]

@@ -36,7 +36,6 @@ from experiment.forms import (
 )
 from experiment.models import DebriefShown, Experiment, LabSession, Participant, Placement, Stage
 from experiment.services import participation
-from experiment.sources import sources_for
 from experiment.stages import consent_progress, progress_of, url_of
 from threats.models import STRIDE_PROPERTY, Diagram
 
@@ -343,7 +342,7 @@ def usefulness(request: HttpRequest, code: uuid.UUID) -> HttpResponse:
         return redirect(url_of(participant))
 
     def new_form(data=None) -> UsefulnessForm:
-        return UsefulnessForm(sources_for(Diagram.objects.shown_by(participant.arm_id)), data)
+        return UsefulnessForm(selectors.usefulness_sources(participant), data)
 
     form = new_form(request.POST) if request.method == "POST" else None
     if form is not None and form.is_valid():
@@ -378,14 +377,8 @@ def _questionnaire(request: HttpRequest, code: uuid.UUID, stage: Stage, placemen
         elif stage == Stage.EXIT:
             return _showing_code(redirect(url_of(participant)), participant)
         return redirect(url_of(participant))
-    # An answered form's items carry their questionnaire; an unanswered page reads it only for a block the content
-    # cache does not hold yet.
-    answered = form.items if form else None
-    questionnaire = (
-        answered[0].questionnaire
-        if answered
-        else SimpleLazyObject(lambda: selectors.questionnaire(experiment, placement))
-    )
+    # Read only for a block the content cache does not hold yet.
+    questionnaire = SimpleLazyObject(lambda: selectors.questionnaire(experiment, placement))
     context = {
         **_page_context(participant),
         "placement": placement,
