@@ -85,9 +85,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0.0,
         help="run processes that keep this many cores busy beside the lab, to see how much room it leaves",
     )
+    parser.add_argument(
+        "--extra-cpu",
+        type=_extra_cpu,
+        default=0.0,
+        help="make every request cost this fraction more CPU inside Django (0.3: 30%% more), to see the headroom",
+    )
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     parser.add_argument("--enforce-targets", action="store_true", help="exit 1 when a target is missed")
     return parser.parse_args(argv)
+
+
+def _extra_cpu(text: str) -> float:
+    try:
+        fraction = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction") from None
+    if not 0 <= fraction <= 10:
+        raise argparse.ArgumentTypeError("give a fraction from 0 to 10")
+    return fraction
 
 
 def _busy_cores(text: str) -> float:
@@ -301,9 +317,14 @@ def main(argv: list[str] | None = None) -> int:
             "seed": args.seed,
             "faults": args.fault,
             "busy_cores": args.busy_cores,
+            "extra_cpu": args.extra_cpu,
         },
     }
     busy_note = f"; other processes made to keep {args.busy_cores:g} cores busy" if args.busy_cores else ""
+    if args.extra_cpu:
+        # Read by bench/middleware.py in every gunicorn worker (the stack passes the environment on).
+        os.environ["BENCH_EXTRA_CPU"] = str(args.extra_cpu)
+        busy_note += f"; every request made to cost {args.extra_cpu:.0%} more CPU inside Django"
     print(f"machine: {results['machine']}; {results['server']}{busy_note}", flush=True)
     log = fault_tools.FaultLog()
     stack_options = {"replicas": args.replicas, "proxy": args.proxy or ""}
