@@ -86,7 +86,8 @@ def threats_in_order(participant: Participant) -> list[Threat]:
     made into unsaved instances for each form: every student of a class submits the same threats."""
 
     def read() -> dict[int, dict]:
-        threats = Threat.objects.filter(scenario__experiments__sessions=participant.session_id)
+        # Every participant's order holds all the experiment's threats (an arm preview's too, which has no session).
+        threats = Threat.objects.filter(pk__in=participant.threat_order)
         return {
             row["id"]: row for row in threats.values(*_fields(Threat, leave_out={"is_real", "rationale", "source"}))
         }

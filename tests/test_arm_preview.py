@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from experiment import student_pages
 from experiment.content import CACHE
-from experiment.models import Experiment, LabSession, Participant
+from experiment.models import Experiment, LabSession, Participant, SessionStatus
 from experiment.preview import preview_key
 from experiment.services import sessions
 from tests.helpers import consent_post
@@ -204,3 +204,16 @@ def test_a_student_joining_sees_no_staff_notice_and_is_real(client, lab):
     assert "preview" not in consent.lower()
     assert not consent_post(client, lab.join_code).is_simulated
     assert LabSession.objects.get(pk=lab.pk).participants.real().count() == 1
+
+
+def test_the_threats_preview_works_while_the_experiment_has_sessions(instructor, experiment):
+    # An arm preview's participant has no session: its threats are read by their ids, not through a session.
+    LabSession.objects.create(experiment=experiment, join_code="HASONE23", status=SessionStatus.OPEN)
+    client = logged_in(instructor)
+    arm = experiment.arms.first()
+
+    assert client.post(page_url(arm, "threats"), {}).status_code == 400
+    form = student_pages.read_page(client.get(page_url(arm, "threats")).content.decode()).form
+    assert (
+        client.post(page_url(arm, "threats"), student_pages.fill("threats", form, random.Random(3))).status_code == 200
+    )
