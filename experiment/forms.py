@@ -43,12 +43,17 @@ class InlineRadios(Radios):
     inline = True
 
 
+def _code_input() -> forms.TextInput:
+    """A box for a code read off a screen or a slip: no autofill, capitals on phones, no spelling marks."""
+    return forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"})
+
+
 class JoinForm(forms.Form):
     code = forms.CharField(
         label=_("Session code"),
         max_length=20,
         help_text=_("The code your instructor shows, e.g. ACDE3479."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+        widget=_code_input(),
     )
 
     def clean_code(self) -> LabSession:
@@ -69,7 +74,7 @@ class ResumeForm(forms.Form):
         label=_("Participant code"),
         max_length=60,
         help_text=_("The code shown at the bottom of every page of the lab, e.g. 7KQM-X3PD-RW9."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+        widget=_code_input(),
     )
 
     def clean_participant_code(self) -> Participant:
@@ -100,7 +105,7 @@ class UnlockForm(forms.Form):
         label=_("Participant code"),
         max_length=60,
         help_text=_("The code shown at the bottom of every page while you took the lab, e.g. 7KQM-X3PD-RW9."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+        widget=_code_input(),
     )
 
     def __init__(self, participant: Participant, *args, **kwargs):
