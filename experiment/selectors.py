@@ -70,13 +70,11 @@ def participant_by_entry_token(entry_token) -> Participant | None:
 def threat_titles(participant: Participant) -> list[tuple[int, str]]:
     """(id, title in the active language) of the participant's threats in the order they were shown, kept per
     content key and language. Cards are titled so; the reference IDs are for researchers (admin, exports)."""
-    language = get_language()
 
     def read() -> dict[int, str]:
-        threats = Threat.objects.filter(scenario__experiments__sessions=participant.session_id)
-        return {threat.pk: threat.tr("title") for threat in threats.only("pk", "title", "translations")}
+        return {threat.pk: threat.tr("title") for threat in threats_in_order(participant)}
 
-    titles = kept(participant.content_key, f"threat-titles:{language}", read)
+    titles = kept(participant.content_key, f"threat-titles:{get_language()}", read)
     return [(threat_id, titles[threat_id]) for threat_id in participant.threat_order]
 
 
