@@ -8,7 +8,10 @@ in the way (no server, no network, no other requests), next to the reference vie
 It builds an SQLite database in a temporary folder with the settings the bench serves (bench.settings: DEBUG off,
 every middleware), loads the Kubernetes experiment, walks one participant to each stage through the pages
 themselves, then times GETs of each page with the process's CPU clock. It prints the median per page over the
-rounds, with the lowest and highest round: a figure to compare two versions of the code on one machine.
+rounds, with the lowest and highest round, and the median of its ratio to the reference in the same round: a figure
+to compare two versions of the code on one machine. Two rows are no page: ``lookup`` looks the participant up as
+every student page does, ``layout`` also renders base.html around an empty page (bench/views.py), the floor of a
+student page in standard Django.
 
 With --calls it counts the Python function calls of each request instead (cProfile): a figure that does not move
 with the machine's speed or load, so two versions compare even on a busy machine.
@@ -111,10 +114,19 @@ def main() -> None:
     experiment = Experiment.objects.get()
     session = LabSession.objects.create(experiment=experiment, join_code="PAGES234", status=SessionStatus.OPEN)
 
-    pages = {"reference": (Client(), f"/bench/ref/?code={session.join_code}"), "join": (Client(), "/join/PAGES234/")}
+    walked = {}
     for stage in ("entry", "training", "threats", "usefulness", "exit", "done"):
         client = Client()
-        pages[stage] = (client, walk(client, session.join_code, stage))
+        walked[stage] = (client, walk(client, session.join_code, stage))
+    # The floor under every student page (bench/views.py): the participant's lookup alone, then base.html around it.
+    code = student_pages.participant_path(walked["done"][1]).code
+    pages = {
+        "reference": (Client(), f"/bench/ref/?code={session.join_code}"),
+        "lookup": (Client(), f"/bench/lookup/{code}/"),
+        "layout": (Client(), f"/bench/layout/{code}/"),
+        "join": (Client(), "/join/PAGES234/"),
+        **walked,
+    }
 
     if args.calls:
         print("Python function calls per request (cProfile), warm")
@@ -128,8 +140,10 @@ def main() -> None:
             cpu_ms(client, url, max(args.requests // 10, 1))  # warm: templates compiled, blocks cached
             results[name].append(cpu_ms(client, url, args.requests))
     print(f"CPU per request in process, ms: median of {args.rounds} rounds of {args.requests} (lowest-highest)")
+    print("and per round as a multiple of the reference view's CPU in that round, median")
     for name, figures in results.items():
-        print(f"  {name:<11} {statistics.median(figures):.3f}  ({min(figures):.3f}-{max(figures):.3f})")
+        ratio = statistics.median(f / r for f, r in zip(figures, results["reference"], strict=True))
+        print(f"  {name:<11} {statistics.median(figures):.3f}  ({min(figures):.3f}-{max(figures):.3f})  x{ratio:.2f}")
 
 
 if __name__ == "__main__":
